@@ -1,0 +1,139 @@
+//! The `gatehouse` command line. Command and flag names are a public contract: scripts and
+//! other teams call them. With the global `--json` flag every command prints exactly one
+//! JSON object on stdout (errors too: `{"error": {"message": …}}`); logs go to stderr.
+
+mod commands;
+
+use std::{path::PathBuf, process::ExitCode};
+
+use clap::{Args, Parser, Subcommand};
+use uuid::Uuid;
+
+use crate::{access::Product, config::Settings, domain::TokenKind};
+
+/// Gatehouse: who may do what, in step with your identity provider.
+#[derive(Debug, Parser)]
+#[command(name = "gatehouse", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Print exactly one JSON object on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// TOML settings file (environment variables GATEHOUSE_* override it).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, then serve HTTP until SIGTERM/SIGINT.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage workspaces.
+    #[command(subcommand)]
+    Workspace(WorkspaceCommand),
+    /// Manage API tokens (SCIM and service).
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Create a demo workspace (if absent) with fresh SCIM and service tokens.
+    Demo,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WorkspaceCommand {
+    /// Create a workspace.
+    Create(WorkspaceCreate),
+    /// List workspaces.
+    List,
+}
+
+#[derive(Debug, Args)]
+pub struct WorkspaceCreate {
+    /// URL name: lower-case letters, digits, hyphens.
+    #[arg(long)]
+    pub slug: String,
+    /// Display name.
+    #[arg(long)]
+    pub name: String,
+    /// Enabled products, comma-separated (default: all of them).
+    #[arg(long, value_delimiter = ',', value_parser = parse_product)]
+    pub products: Option<Vec<Product>>,
+    /// A verified email domain (repeatable).
+    #[arg(long = "domain")]
+    pub domains: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Issue a token; its secret is printed once and never stored.
+    Create {
+        /// Workspace slug.
+        #[arg(long)]
+        workspace: String,
+        /// `scim` (for Okta/Entra) or `service` (for the admin and access APIs).
+        #[arg(long, value_parser = parse_token_kind)]
+        kind: TokenKind,
+    },
+    /// List tokens (never their secrets).
+    List {
+        /// Only this workspace's tokens.
+        #[arg(long)]
+        workspace: Option<String>,
+    },
+    /// Revoke a token by id.
+    Revoke { id: Uuid },
+}
+
+fn parse_product(s: &str) -> Result<Product, String> {
+    s.trim().parse::<Product>().map_err(|e| e.to_string())
+}
+
+fn parse_token_kind(s: &str) -> Result<TokenKind, String> {
+    s.parse()
+}
+
+/// What a command produced: one JSON object and its human rendering.
+pub struct Outcome {
+    pub json: serde_json::Value,
+    pub text: String,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let json = cli.json;
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(settings) => settings,
+        Err(err) => return fail(json, &err.to_string(), ExitCode::from(2)),
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(err) => return fail(json, &format!("cannot start the runtime: {err}"), 1.into()),
+    };
+    match runtime.block_on(commands::run(cli.command, settings, json)) {
+        Ok(None) => ExitCode::SUCCESS,
+        Ok(Some(outcome)) => {
+            if json {
+                println!("{}", outcome.json);
+            } else {
+                println!("{}", outcome.text.trim_end());
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(json, &format!("{err:#}"), 1.into()),
+    }
+}
+
+fn fail(json: bool, message: &str, code: ExitCode) -> ExitCode {
+    let one_line = message.replace('\n', " ");
+    if json {
+        println!("{}", serde_json::json!({"error": {"message": one_line}}));
+    }
+    eprintln!("gatehouse: {one_line}");
+    code
+}

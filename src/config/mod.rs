@@ -1,0 +1,309 @@
+//! Settings: built-in defaults, then an optional TOML file (`--config`), then `GATEHOUSE_*`
+//! environment variables. Every bad value is reported with the name of the setting it came
+//! from, so a misconfigured deployment fails at start with a message an operator can act on.
+
+use std::{fmt, net::SocketAddr, path::Path, str::FromStr};
+
+use serde::Deserialize;
+
+/// How log lines are written to stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            _ => Err(format!("{s:?} is not a log format (use text or json)")),
+        }
+    }
+}
+
+/// The validated settings of one Gatehouse process.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// `sqlite://path` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    pub bind: SocketAddr,
+    /// Base of every absolute URL Gatehouse hands out (SCIM `meta.location`, SAML endpoints),
+    /// without a trailing slash.
+    pub public_url: String,
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Largest number of database connections per process.
+    pub database_max_connections: u32,
+}
+
+/// A setting that could not be used, named the way the operator wrote it.
+#[derive(Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    pub setting: String,
+    pub problem: String,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid configuration: {}: {}",
+            self.setting, self.problem
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The optional TOML file: every key optional, unknown keys refused (a typo must not be
+/// silently ignored).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSettings {
+    database_url: Option<String>,
+    bind: Option<String>,
+    public_url: Option<String>,
+    log_format: Option<String>,
+    max_body_bytes: Option<usize>,
+    database_max_connections: Option<u32>,
+}
+
+/// Raw values and where each came from, before validation.
+struct Layered {
+    values: Vec<(&'static str, Option<(String, String)>)>,
+}
+
+impl Layered {
+    fn get(&self, key: &str) -> Option<&(String, String)> {
+        self.values
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, v)| v.as_ref())
+    }
+
+    fn parse<T: FromStr>(&self, key: &str, default: T) -> Result<T, ConfigError>
+    where
+        T::Err: fmt::Display,
+    {
+        match self.get(key) {
+            None => Ok(default),
+            Some((origin, raw)) => raw.trim().parse::<T>().map_err(|e| ConfigError {
+                setting: origin.clone(),
+                problem: format!("{raw:?}: {e}"),
+            }),
+        }
+    }
+}
+
+const KEYS: [&str; 6] = [
+    "database_url",
+    "bind",
+    "public_url",
+    "log_format",
+    "max_body_bytes",
+    "database_max_connections",
+];
+
+impl Settings {
+    /// Loads settings from the optional file and the process environment.
+    pub fn load(config_file: Option<&Path>) -> Result<Self, ConfigError> {
+        let env: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_from(config_file, &env)
+    }
+
+    /// Loads settings from the optional file and the given environment (tests pass their own).
+    pub fn load_from(
+        config_file: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let file = match config_file {
+            None => FileSettings::default(),
+            Some(path) => read_file(path)?,
+        };
+        let file_origin = |key: &str| match config_file {
+            Some(p) => format!("{} in {}", key, p.display()),
+            None => key.to_string(),
+        };
+        let from_file: Vec<(&str, Option<String>)> = vec![
+            ("database_url", file.database_url),
+            ("bind", file.bind),
+            ("public_url", file.public_url),
+            ("log_format", file.log_format),
+            ("max_body_bytes", file.max_body_bytes.map(|v| v.to_string())),
+            (
+                "database_max_connections",
+                file.database_max_connections.map(|v| v.to_string()),
+            ),
+        ];
+        let values = KEYS
+            .iter()
+            .map(|key| {
+                let env_name = format!("GATEHOUSE_{}", key.to_ascii_uppercase());
+                let from_env = env
+                    .iter()
+                    .find(|(k, _)| *k == env_name)
+                    .map(|(_, v)| (env_name.clone(), v.clone()));
+                let from_file = from_file
+                    .iter()
+                    .find(|(k, _)| k == key)
+                    .and_then(|(_, v)| v.clone())
+                    .map(|v| (file_origin(key), v));
+                (*key, from_env.or(from_file))
+            })
+            .collect();
+        Self::validate(&Layered { values })
+    }
+
+    fn validate(raw: &Layered) -> Result<Self, ConfigError> {
+        let database_url = match raw.get("database_url") {
+            None => "sqlite://gatehouse.db".to_string(),
+            Some((origin, url)) => {
+                let url = url.trim().to_string();
+                if !(url.starts_with("sqlite:")
+                    || url.starts_with("postgres://")
+                    || url.starts_with("postgresql://"))
+                {
+                    return Err(ConfigError {
+                        setting: origin.clone(),
+                        problem: format!(
+                            "{url:?} is not a database URL (use sqlite://FILE or postgres://…)"
+                        ),
+                    });
+                }
+                url
+            }
+        };
+        let bind: SocketAddr = raw.parse("bind", SocketAddr::from(([127, 0, 0, 1], 8080)))?;
+        let public_url = match raw.get("public_url") {
+            None => default_public_url(bind),
+            Some((origin, url)) => {
+                let url = url.trim().trim_end_matches('/').to_string();
+                let rest = url
+                    .strip_prefix("https://")
+                    .or_else(|| url.strip_prefix("http://"));
+                match rest {
+                    Some(host) if !host.is_empty() && !host.contains(char::is_whitespace) => url,
+                    _ => {
+                        return Err(ConfigError {
+                            setting: origin.clone(),
+                            problem: format!("{url:?} is not an http(s) URL"),
+                        })
+                    }
+                }
+            }
+        };
+        let settings = Settings {
+            database_url,
+            bind,
+            public_url,
+            log_format: raw.parse("log_format", LogFormat::Text)?,
+            max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
+            database_max_connections: raw.parse("database_max_connections", 10)?,
+        };
+        if settings.max_body_bytes < 1024 {
+            return Err(ConfigError {
+                setting: raw
+                    .get("max_body_bytes")
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or_default(),
+                problem: "must be at least 1024 bytes".into(),
+            });
+        }
+        if settings.database_max_connections == 0 {
+            return Err(ConfigError {
+                setting: raw
+                    .get("database_max_connections")
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or_default(),
+                problem: "must be at least 1".into(),
+            });
+        }
+        Ok(settings)
+    }
+}
+
+/// `http://host:port` for the bind address; an unspecified address (0.0.0.0) is shown as
+/// `localhost`, since no client can reach "0.0.0.0".
+fn default_public_url(bind: SocketAddr) -> String {
+    if bind.ip().is_unspecified() {
+        format!("http://localhost:{}", bind.port())
+    } else {
+        format!("http://{bind}")
+    }
+}
+
+fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+    let setting = format!("--config {}", path.display());
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        setting: setting.clone(),
+        problem: e.to_string(),
+    })?;
+    toml::from_str(&text).map_err(|e| ConfigError {
+        setting,
+        problem: e.message().to_string(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let s = Settings::load_from(None, &[]).unwrap();
+        assert_eq!(s.database_url, "sqlite://gatehouse.db");
+        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(s.public_url, "http://127.0.0.1:8080");
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_overrides_file_and_file_overrides_defaults() {
+        let dir = std::env::temp_dir().join(format!("gh-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gatehouse.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\n").unwrap();
+        let s =
+            Settings::load_from(Some(&file), &env(&[("GATEHOUSE_LOG_FORMAT", "text")])).unwrap();
+        assert_eq!(s.bind.port(), 9000);
+        assert_eq!(s.public_url, "http://localhost:9000");
+        assert_eq!(s.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_variable() {
+        let err = Settings::load_from(None, &env(&[("GATEHOUSE_BIND", "nonsense")])).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_BIND");
+        assert!(err.to_string().contains("GATEHOUSE_BIND"));
+        let err = Settings::load_from(None, &env(&[("GATEHOUSE_LOG_FORMAT", "yaml")])).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_LOG_FORMAT");
+        let err =
+            Settings::load_from(None, &env(&[("GATEHOUSE_PUBLIC_URL", "ftp://x")])).unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_PUBLIC_URL");
+        let err = Settings::load_from(None, &env(&[("GATEHOUSE_DATABASE_URL", "mysql://x")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_DATABASE_URL");
+    }
+
+    #[test]
+    fn unknown_keys_in_the_file_are_refused() {
+        let dir = std::env::temp_dir().join(format!("gh-config-{}", uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("gatehouse.toml");
+        std::fs::write(&file, "bnd = \"0.0.0.0:9000\"\n").unwrap();
+        let err = Settings::load_from(Some(&file), &[]).unwrap_err();
+        assert!(err.setting.starts_with("--config"), "{err}");
+        assert!(err.problem.contains("bnd"), "{err}");
+    }
+}

@@ -1,0 +1,65 @@
+//! The audit log: who changed what, when, and in which request. Append-only; the storage
+//! layer refuses updates and deletes of audit rows.
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Who made a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Actor {
+    /// An operator at the `gatehouse` command line.
+    Cli,
+    /// A bearer token (SCIM or service) of the workspace.
+    Token { id: Uuid },
+    /// A signed-in workspace owner.
+    Owner { account_id: Uuid },
+    /// A SAML login provisioning its own account and groups.
+    SamlLogin { account_id: Uuid },
+    /// Gatehouse itself (mapping rules, expiry).
+    System,
+}
+
+impl fmt::Display for Actor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Cli => f.write_str("cli"),
+            Self::Token { id } => write!(f, "token:{id}"),
+            Self::Owner { account_id } => write!(f, "owner:{account_id}"),
+            Self::SamlLogin { account_id } => write!(f, "saml:{account_id}"),
+            Self::System => f.write_str("system"),
+        }
+    }
+}
+
+/// One change to be recorded.
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub workspace_id: Option<Uuid>,
+    pub actor: Actor,
+    /// Dotted verb, e.g. `token.create`, `grant.delete`.
+    pub action: String,
+    /// What was changed, e.g. `token:<id>`.
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}
+
+/// A recorded change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Increases with every entry; use it as the `after` cursor when reading.
+    pub id: i64,
+    pub workspace_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub actor: Actor,
+    pub action: String,
+    pub target: String,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    pub request_id: Option<String>,
+}

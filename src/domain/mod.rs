@@ -1,0 +1,10 @@
+//! Domain types that are not part of the access model itself: workspaces (the tenants), API
+//! tokens and audit entries. Pure data and validation; nothing here knows about HTTP or SQL.
+
+pub mod audit;
+pub mod token;
+pub mod workspace;
+
+pub use audit::{Actor, AuditEntry, NewAuditEntry};
+pub use token::{ApiToken, IssuedToken, TokenKind, TokenSecret};
+pub use workspace::{NewWorkspace, Workspace, WorkspaceSettings};

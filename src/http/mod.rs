@@ -1,0 +1,86 @@
+//! The HTTP server: routes, shared state, middleware, and the process lifecycle
+//! (bind, serve, graceful shutdown on SIGTERM/SIGINT — actix-web lets in-flight requests
+//! finish, up to [`SHUTDOWN_GRACE_SECS`]).
+
+mod auth;
+mod error;
+mod health;
+pub mod request_context;
+mod workspaces;
+
+use std::net::TcpListener;
+
+use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
+
+pub use auth::ServicePrincipal;
+pub use error::ApiError;
+
+use crate::{config::Settings, storage::Store};
+
+/// Seconds in-flight requests get to finish after a shutdown signal.
+pub const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub settings: Settings,
+}
+
+/// A bound, running (once awaited) Gatehouse HTTP server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Binds the listener (port 0 picks a free port) and prepares the server over `store`.
+    pub fn build(settings: Settings, store: Store) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let state = AppState { store, settings };
+        let server = serve(listener, state)?;
+        Ok(Self { port, server })
+    }
+
+    /// The port actually bound.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until a shutdown signal arrives and in-flight requests have finished.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
+    let max_body = state.settings.max_body_bytes;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .wrap(from_fn(request_context::request_context))
+            .app_data(data.clone())
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(max_body)
+                    .error_handler(error::json_error_handler),
+            )
+            .app_data(web::PayloadConfig::new(max_body))
+            .configure(health::routes)
+            .service(web::scope("/v1").configure(workspaces::routes))
+            .default_service(web::to(not_found))
+    })
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound(format!(
+        "route {} {}",
+        req.method(),
+        req.path()
+    )))
+}

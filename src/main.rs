@@ -1,0 +1,5 @@
+//! The `gatehouse` command; all the work is in the library.
+
+fn main() -> std::process::ExitCode {
+    gatehouse::cli::main()
+}

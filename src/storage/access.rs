@@ -1,0 +1,651 @@
+//! The access model's tables. Writes go through [`Store::commit_changes`]: the access model's
+//! own [`Change`] values are the mutations, so what is written, what the change feed carries
+//! and what every instance's in-memory index replays are the same thing.
+//!
+//! `commit_changes` locks the workspace row first (PostgreSQL row lock; SQLite's IMMEDIATE
+//! transaction), so writers of one workspace queue and revisions commit in order: a reader of
+//! `access_changes` never sees revision N+1 before N.
+
+use chrono::{DateTime, Utc};
+use sqlx::types::Json;
+use uuid::Uuid;
+
+use super::{audit::append_audit, in_transaction, with_pool, Store, StoreError};
+use crate::{
+    access::{
+        catalog, Change, Grant, GrantOrigin, GroupInfo, Member, MemberKind, MemberSource, Product,
+        Resource, ResourceRef, Scope, Snapshot, Subject,
+    },
+    domain::{Actor, NewAuditEntry},
+};
+
+/// One entry of a workspace's ordered change feed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ChangeEvent {
+    pub revision: i64,
+    /// Unique per event, so consumers can drop duplicates.
+    pub event_id: Uuid,
+    pub at: DateTime<Utc>,
+    pub change: Change,
+}
+
+/// Who is making a change and why; copied into every audit row.
+#[derive(Debug, Clone)]
+pub struct ChangeContext {
+    pub actor: Actor,
+    pub request_id: Option<String>,
+    /// How new memberships came to be: `api`, `cli`, `scim`, `sso`, `invite`, `legacy`.
+    pub provenance: &'static str,
+}
+
+/// A change with the state it replaces (for the audit row's `before`).
+#[derive(Debug, Clone)]
+pub struct AuditedChange {
+    pub change: Change,
+    pub before: Option<serde_json::Value>,
+}
+
+impl From<Change> for AuditedChange {
+    fn from(change: Change) -> Self {
+        Self {
+            change,
+            before: None,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct MemberRow {
+    id: Uuid,
+    account_id: Uuid,
+    email: String,
+    kind: String,
+    active: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupRow {
+    id: Uuid,
+    display_name: String,
+    external_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct GroupMemberRow {
+    group_id: Uuid,
+    membership_id: Uuid,
+    source: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct ResourceRow {
+    resource_type: String,
+    resource_id: String,
+    name: String,
+    parent_type: Option<String>,
+    parent_id: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct GrantRow {
+    id: Uuid,
+    subject_type: String,
+    subject_id: Uuid,
+    role: String,
+    resource_type: Option<String>,
+    resource_id: Option<String>,
+    origin: Json<GrantOrigin>,
+}
+
+#[derive(sqlx::FromRow)]
+struct ChangeRow {
+    revision: i64,
+    event_id: Uuid,
+    at: DateTime<Utc>,
+    change: Json<Change>,
+}
+
+fn kind_str(kind: MemberKind) -> &'static str {
+    match kind {
+        MemberKind::Owner => "owner",
+        MemberKind::Member => "member",
+    }
+}
+
+fn source_str(source: MemberSource) -> &'static str {
+    match source {
+        MemberSource::Scim => "scim",
+        MemberSource::Saml => "saml",
+        MemberSource::Manual => "manual",
+    }
+}
+
+fn subject_parts(subject: Subject) -> (&'static str, Uuid) {
+    match subject {
+        Subject::User(id) => ("user", id),
+        Subject::Group(id) => ("group", id),
+    }
+}
+
+impl MemberRow {
+    fn into_member(self) -> Result<Member, StoreError> {
+        let kind = match self.kind.as_str() {
+            "owner" => MemberKind::Owner,
+            "member" => MemberKind::Member,
+            other => {
+                return Err(StoreError::Invalid(format!(
+                    "unknown membership kind {other}"
+                )))
+            }
+        };
+        Ok(Member {
+            id: self.id,
+            account_id: self.account_id,
+            email: self.email,
+            kind,
+            active: self.active,
+        })
+    }
+}
+
+impl GrantRow {
+    fn into_grant(self) -> Result<Grant, StoreError> {
+        let subject = match self.subject_type.as_str() {
+            "user" => Subject::User(self.subject_id),
+            "group" => Subject::Group(self.subject_id),
+            other => return Err(StoreError::Invalid(format!("unknown subject type {other}"))),
+        };
+        let scope = match (self.resource_type, self.resource_id) {
+            (Some(resource_type), Some(id)) => Scope::Instance(ResourceRef { resource_type, id }),
+            _ => Scope::All,
+        };
+        Ok(Grant {
+            id: self.id,
+            subject,
+            role: self.role,
+            scope,
+            origin: self.origin.0,
+        })
+    }
+}
+
+fn parse_source(s: &str) -> Result<MemberSource, StoreError> {
+    match s {
+        "scim" => Ok(MemberSource::Scim),
+        "saml" => Ok(MemberSource::Saml),
+        "manual" => Ok(MemberSource::Manual),
+        other => Err(StoreError::Invalid(format!(
+            "unknown group member source {other}"
+        ))),
+    }
+}
+
+/// The audit action and target of a change.
+fn audit_names(change: &Change) -> (&'static str, String) {
+    match change {
+        Change::ProductsSet { .. } => ("workspace.products", "workspace".into()),
+        Change::MemberUpserted { member } => ("member.upsert", format!("member:{}", member.id)),
+        Change::MemberRemoved { membership_id } => {
+            ("member.delete", format!("member:{membership_id}"))
+        }
+        Change::GroupUpserted { group } => ("group.upsert", format!("group:{}", group.id)),
+        Change::GroupRemoved { group_id } => ("group.delete", format!("group:{group_id}")),
+        Change::GroupMemberAdded {
+            group_id,
+            membership_id,
+            ..
+        } => (
+            "group.member.add",
+            format!("group:{group_id}/member:{membership_id}"),
+        ),
+        Change::GroupMemberRemoved {
+            group_id,
+            membership_id,
+        } => (
+            "group.member.remove",
+            format!("group:{group_id}/member:{membership_id}"),
+        ),
+        Change::ResourceUpserted { resource } => (
+            "resource.upsert",
+            format!("resource:{}:{}", resource.resource_type, resource.id),
+        ),
+        Change::ResourceRemoved { resource } => (
+            "resource.delete",
+            format!("resource:{}:{}", resource.resource_type, resource.id),
+        ),
+        Change::GrantAdded { grant } => ("grant.create", format!("grant:{}", grant.id)),
+        Change::GrantRemoved { grant_id } => ("grant.delete", format!("grant:{grant_id}")),
+    }
+}
+
+/// Runs the SQL of one change inside the caller's transaction.
+macro_rules! write_change {
+    ($tx:expr, $workspace_id:expr, $change:expr, $ctx:expr, $now:expr) => {{
+        let ws: Uuid = $workspace_id;
+        let now: DateTime<Utc> = $now;
+        match $change {
+            Change::ProductsSet { products } => {
+                sqlx::query("UPDATE workspaces SET products = $2 WHERE id = $1")
+                    .bind(ws)
+                    .bind(Json(products))
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Change::MemberUpserted { member } => {
+                let current: Option<(String, bool)> = sqlx::query_as(
+                    "SELECT kind, active FROM memberships WHERE id = $1 AND workspace_id = $2",
+                )
+                .bind(member.id)
+                .bind(ws)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                let stays_active_owner = member.active && member.kind == MemberKind::Owner;
+                if matches!(&current, Some((kind, true)) if kind == "owner") && !stays_active_owner {
+                    refuse_if_last_owner!($tx, ws, member.id);
+                }
+                if current.is_some() {
+                    sqlx::query(
+                        "UPDATE memberships SET kind = $2, active = $3, updated_at = $4 WHERE id = $1",
+                    )
+                    .bind(member.id)
+                    .bind(kind_str(member.kind))
+                    .bind(member.active)
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO memberships (id, workspace_id, account_id, kind, active, \
+                         provenance, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                    )
+                    .bind(member.id)
+                    .bind(ws)
+                    .bind(member.account_id)
+                    .bind(kind_str(member.kind))
+                    .bind(member.active)
+                    .bind($ctx.provenance)
+                    .bind(now)
+                    .execute(&mut *$tx)
+                    .await
+                    .map_err(|e| {
+                        StoreError::on_unique_violation(
+                            e,
+                            format!("{} is already a member of this workspace", member.email),
+                        )
+                    })?;
+                }
+            }
+            Change::MemberRemoved { membership_id } => {
+                let current: Option<(String, bool)> = sqlx::query_as(
+                    "SELECT kind, active FROM memberships WHERE id = $1 AND workspace_id = $2",
+                )
+                .bind(membership_id)
+                .bind(ws)
+                .fetch_optional(&mut *$tx)
+                .await?;
+                if matches!(&current, Some((kind, true)) if kind == "owner") {
+                    refuse_if_last_owner!($tx, ws, *membership_id);
+                }
+                sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'user' AND subject_id = $2")
+                    .bind(ws)
+                    .bind(membership_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query("DELETE FROM group_members WHERE membership_id = $1")
+                    .bind(membership_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query("DELETE FROM memberships WHERE id = $1 AND workspace_id = $2")
+                    .bind(membership_id)
+                    .bind(ws)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Change::GroupUpserted { group } => {
+                let key = group.display_name.to_lowercase();
+                sqlx::query(
+                    "INSERT INTO groups (id, workspace_id, display_name, display_name_key, \
+                     external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
+                     ON CONFLICT (id) DO UPDATE SET display_name = $3, display_name_key = $4, \
+                     external_id = $5, updated_at = $6",
+                )
+                .bind(group.id)
+                .bind(ws)
+                .bind(&group.display_name)
+                .bind(&key)
+                .bind(group.external_id.as_deref())
+                .bind(now)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| {
+                    StoreError::on_unique_violation(
+                        e,
+                        format!("a group named {:?} already exists", group.display_name),
+                    )
+                })?;
+            }
+            Change::GroupRemoved { group_id } => {
+                sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'group' AND subject_id = $2")
+                    .bind(ws)
+                    .bind(group_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+                    .bind(group_id)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query("DELETE FROM groups WHERE id = $1 AND workspace_id = $2")
+                    .bind(group_id)
+                    .bind(ws)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Change::GroupMemberAdded { group_id, membership_id, source } => {
+                sqlx::query(
+                    "INSERT INTO group_members (group_id, membership_id, workspace_id, source, added_at) \
+                     VALUES ($1, $2, $3, $4, $5) \
+                     ON CONFLICT (group_id, membership_id) DO UPDATE SET source = $4",
+                )
+                .bind(group_id)
+                .bind(membership_id)
+                .bind(ws)
+                .bind(source_str(*source))
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Change::GroupMemberRemoved { group_id, membership_id } => {
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND membership_id = $2")
+                    .bind(group_id)
+                    .bind(membership_id)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Change::ResourceUpserted { resource } => {
+                let (parent_type, parent_id) = match &resource.parent {
+                    Some(p) => (Some(p.resource_type.as_str()), Some(p.id.as_str())),
+                    None => (None, None),
+                };
+                sqlx::query(
+                    "INSERT INTO resources (workspace_id, resource_type, resource_id, name, \
+                     parent_type, parent_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+                     ON CONFLICT (workspace_id, resource_type, resource_id) \
+                     DO UPDATE SET name = $4, parent_type = $5, parent_id = $6",
+                )
+                .bind(ws)
+                .bind(&resource.resource_type)
+                .bind(&resource.id)
+                .bind(&resource.name)
+                .bind(parent_type)
+                .bind(parent_id)
+                .bind(now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+            Change::ResourceRemoved { resource } => {
+                sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND resource_type = $2 AND resource_id = $3")
+                    .bind(ws)
+                    .bind(&resource.resource_type)
+                    .bind(&resource.id)
+                    .execute(&mut *$tx)
+                    .await?;
+                sqlx::query("DELETE FROM resources WHERE workspace_id = $1 AND resource_type = $2 AND resource_id = $3")
+                    .bind(ws)
+                    .bind(&resource.resource_type)
+                    .bind(&resource.id)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            Change::GrantAdded { grant } => {
+                let (subject_type, subject_id) = subject_parts(grant.subject);
+                let (scope_type, rtype, rid) = match &grant.scope {
+                    Scope::All => ("all", None, None),
+                    Scope::Instance(r) => ("instance", Some(r.resource_type.as_str()), Some(r.id.as_str())),
+                };
+                sqlx::query(
+                    "INSERT INTO grants (id, workspace_id, subject_type, subject_id, role, \
+                     scope_type, resource_type, resource_id, origin, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(grant.id)
+                .bind(ws)
+                .bind(subject_type)
+                .bind(subject_id)
+                .bind(&grant.role)
+                .bind(scope_type)
+                .bind(rtype)
+                .bind(rid)
+                .bind(Json(&grant.origin))
+                .bind(now)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| StoreError::on_unique_violation(e, "this subject already holds that role on that scope"))?;
+            }
+            Change::GrantRemoved { grant_id } => {
+                sqlx::query("DELETE FROM grants WHERE id = $1 AND workspace_id = $2")
+                    .bind(grant_id)
+                    .bind(ws)
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+        }
+    }};
+}
+
+/// Fails with a conflict when `membership` is the workspace's only active owner.
+macro_rules! refuse_if_last_owner {
+    ($tx:expr, $ws:expr, $membership:expr) => {{
+        let (others,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND kind = 'owner' \
+             AND active AND id <> $2",
+        )
+        .bind($ws)
+        .bind($membership)
+        .fetch_one(&mut *$tx)
+        .await?;
+        if others == 0 {
+            return Err(StoreError::Conflict(
+                "the last active owner of a workspace cannot be removed, deactivated or demoted; \
+                 make another member an owner first"
+                    .into(),
+            ));
+        }
+    }};
+}
+
+impl Store {
+    /// The account with this email, created if absent (accounts are global: one per person).
+    pub async fn ensure_account(&self, email: &str) -> Result<Uuid, StoreError> {
+        let email = email.trim();
+        let key = email.to_lowercase();
+        in_transaction!(self, tx => {
+            sqlx::query(
+                "INSERT INTO accounts (id, email, email_key, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (email_key) DO NOTHING",
+            )
+            .bind(Uuid::now_v7())
+            .bind(email)
+            .bind(&key)
+            .bind(Utc::now())
+            .execute(&mut *tx)
+            .await?;
+            let (id,): (Uuid,) = sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
+                .bind(&key)
+                .fetch_one(&mut *tx)
+                .await?;
+            Ok::<_, StoreError>(id)
+        })
+    }
+
+    /// Writes `changes` in order as one transaction, bumping the workspace revision once per
+    /// change and appending the change feed and audit rows. Returns the new revision.
+    pub async fn commit_changes(
+        &self,
+        workspace_id: Uuid,
+        changes: &[AuditedChange],
+        ctx: &ChangeContext,
+    ) -> Result<i64, StoreError> {
+        let now = Utc::now();
+        in_transaction!(self, tx => {
+            // Lock the workspace row first: writers of one workspace queue here.
+            let (start,): (i64,) = sqlx::query_as(
+                "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",
+            )
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
+            let mut revision = start;
+            for audited in changes {
+                let change = &audited.change;
+                write_change!(tx, workspace_id, change, ctx, now);
+                revision += 1;
+                sqlx::query(
+                    "INSERT INTO access_changes (workspace_id, revision, event_id, at, change) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(workspace_id)
+                .bind(revision)
+                .bind(Uuid::new_v4())
+                .bind(now)
+                .bind(Json(change))
+                .execute(&mut *tx)
+                .await?;
+                let (action, target) = audit_names(change);
+                let entry = NewAuditEntry {
+                    workspace_id: Some(workspace_id),
+                    actor: ctx.actor.clone(),
+                    action: action.into(),
+                    target,
+                    before: audited.before.clone(),
+                    after: serde_json::to_value(change).ok(),
+                    request_id: ctx.request_id.clone(),
+                };
+                append_audit!(&mut *tx, &entry)?;
+            }
+            sqlx::query("UPDATE workspaces SET revision = $2 WHERE id = $1")
+                .bind(workspace_id)
+                .bind(revision)
+                .execute(&mut *tx)
+                .await?;
+            Ok::<_, StoreError>(revision)
+        })
+    }
+
+    /// Everything the access model needs of one workspace, consistent at one revision.
+    pub async fn load_snapshot(&self, workspace_id: Uuid) -> Result<Snapshot, StoreError> {
+        let member_sql = "SELECT m.id, m.account_id, a.email, m.kind, m.active FROM memberships m \
+            JOIN accounts a ON a.id = m.account_id WHERE m.workspace_id = $1";
+        let group_sql = "SELECT id, display_name, external_id FROM groups WHERE workspace_id = $1";
+        let link_sql =
+            "SELECT group_id, membership_id, source FROM group_members WHERE workspace_id = $1";
+        let resource_sql = "SELECT resource_type, resource_id, name, parent_type, parent_id \
+            FROM resources WHERE workspace_id = $1";
+        let grant_sql = "SELECT id, subject_type, subject_id, role, resource_type, resource_id, \
+            origin FROM grants WHERE workspace_id = $1";
+        let (revision, products, members, groups, links, resources, grants) = in_transaction!(self, tx => {
+            if self.backend_name() == "postgres" {
+                // One snapshot for all the reads below.
+                sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let (revision, products): (i64, Json<Vec<Product>>) =
+                sqlx::query_as("SELECT revision, products FROM workspaces WHERE id = $1")
+                    .bind(workspace_id)
+                    .fetch_optional(&mut *tx)
+                    .await?
+                    .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
+            let members: Vec<MemberRow> = sqlx::query_as(member_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
+            let groups: Vec<GroupRow> = sqlx::query_as(group_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
+            let links: Vec<GroupMemberRow> = sqlx::query_as(link_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
+            let resources: Vec<ResourceRow> = sqlx::query_as(resource_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
+            let grants: Vec<GrantRow> = sqlx::query_as(grant_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
+            Ok::<_, StoreError>((revision, products, members, groups, links, resources, grants))
+        })?;
+        Ok(Snapshot {
+            revision,
+            products: products.0,
+            members: members
+                .into_iter()
+                .map(MemberRow::into_member)
+                .collect::<Result<_, _>>()?,
+            groups: groups
+                .into_iter()
+                .map(|g| GroupInfo {
+                    id: g.id,
+                    display_name: g.display_name,
+                    external_id: g.external_id,
+                })
+                .collect(),
+            group_members: links
+                .into_iter()
+                .map(|l| Ok((l.group_id, l.membership_id, parse_source(&l.source)?)))
+                .collect::<Result<_, StoreError>>()?,
+            resources: resources
+                .into_iter()
+                .map(|r| Resource {
+                    resource_type: r.resource_type,
+                    id: r.resource_id,
+                    name: r.name,
+                    parent: match (r.parent_type, r.parent_id) {
+                        (Some(resource_type), Some(id)) => Some(ResourceRef { resource_type, id }),
+                        _ => None,
+                    },
+                })
+                .collect(),
+            grants: grants
+                .into_iter()
+                .map(GrantRow::into_grant)
+                .collect::<Result<_, _>>()?,
+        })
+    }
+
+    /// Change-feed events of a workspace after `revision`, in order, at most `limit`.
+    pub async fn changes_after(
+        &self,
+        workspace_id: Uuid,
+        revision: i64,
+        limit: i64,
+    ) -> Result<Vec<ChangeEvent>, StoreError> {
+        const SQL: &str = "SELECT revision, event_id, at, change FROM access_changes \
+            WHERE workspace_id = $1 AND revision > $2 ORDER BY revision LIMIT $3";
+        let rows: Vec<ChangeRow> = with_pool!(self, pool => {
+            sqlx::query_as(SQL).bind(workspace_id).bind(revision).bind(limit).fetch_all(pool).await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(|r| ChangeEvent {
+                revision: r.revision,
+                event_id: r.event_id,
+                at: r.at,
+                change: r.change.0,
+            })
+            .collect())
+    }
+
+    /// The current revision of every workspace (instances poll this to notice each other's
+    /// writes).
+    pub async fn workspace_revisions(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        let rows: Vec<(Uuid, i64)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id, revision FROM workspaces").fetch_all(pool).await?
+        });
+        Ok(rows)
+    }
+
+    /// Writes the built-in role catalog into `role_catalog` (for SQL readers' joins).
+    pub async fn sync_role_catalog(&self) -> Result<(), StoreError> {
+        in_transaction!(self, tx => {
+            sqlx::query("DELETE FROM role_catalog").execute(&mut *tx).await?;
+            for role in catalog::roles() {
+                sqlx::query("INSERT INTO role_catalog (role, name, product) VALUES ($1, $2, $3)")
+                    .bind(role.key)
+                    .bind(role.name)
+                    .bind(role.product.map(|p| p.as_str()))
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok::<_, StoreError>(())
+        })
+    }
+}

@@ -1,0 +1,27 @@
+//! What can go wrong in storage, in terms the layers above can act on.
+
+/// A storage failure. `NotFound`, `Conflict` and `Invalid` are the caller's to report;
+/// `Database` is an operational fault (logged with its cause, never shown to clients).
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration error: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to `Conflict(message)`, anything else unchanged.
+    pub(crate) fn on_unique_violation(err: sqlx::Error, message: impl Into<String>) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict(message.into()),
+            _ => Self::Database(err),
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! Persistence. PostgreSQL is the production store; SQLite the embedded default. Both sit
+//! behind the one [`Store`] type: the backend switch lives only in this module (the
+//! [`with_pool!`] and [`in_transaction!`] macros expand the same query code for each backend),
+//! so nothing above storage ever asks which database it runs on.
+//!
+//! Queries are runtime-checked (`query_as` + `FromRow`), so building never needs a database.
+//! SQL uses `$n` placeholders, which both drivers accept. Every multi-row change runs in one
+//! transaction; SQLite write transactions begin `IMMEDIATE` so two writers queue instead of
+//! deadlocking on a lock upgrade.
+
+mod access;
+pub(crate) mod audit;
+mod error;
+mod tokens;
+pub use tokens::TokenRejection;
+mod workspaces;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+    PgPool, SqlitePool,
+};
+
+pub use access::{AuditedChange, ChangeContext, ChangeEvent};
+pub use error::StoreError;
+
+/// Embedded migrations; the two folders carry the same version numbers (a test checks it).
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The connection pool of one backend.
+#[derive(Clone, Debug)]
+pub(crate) enum Backend {
+    Postgres(PgPool),
+    Sqlite(SqlitePool),
+}
+
+/// Handle to the database; cheap to clone (it wraps a pool).
+#[derive(Clone, Debug)]
+pub struct Store {
+    pub(crate) backend: Backend,
+}
+
+/// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per
+/// backend, so it must only use SQL both accept.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::storage::Backend::Postgres($pool) => $body,
+            $crate::storage::Backend::Sqlite($pool) => $body,
+        }
+    };
+}
+
+/// Runs `$body` inside one transaction bound to `$tx` and commits it; an early return (`?`)
+/// drops the transaction, which rolls it back.
+macro_rules! in_transaction {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match &$store.backend {
+            $crate::storage::Backend::Postgres(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+            $crate::storage::Backend::Sqlite(pool) => {
+                #[allow(unused_mut)]
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+                let out = $body;
+                $tx.commit().await?;
+                out
+            }
+        }
+    };
+}
+
+pub(crate) use {in_transaction, with_pool};
+
+impl Store {
+    /// Connects to `sqlite://FILE` (created if missing) or `postgres://…`.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let backend = if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            let pool = SqlitePoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(10))
+                .connect_with(options)
+                .await?;
+            Backend::Sqlite(pool)
+        } else {
+            let options = PgConnectOptions::from_str(url)?;
+            let pool = PgPoolOptions::new()
+                .max_connections(max_connections)
+                .acquire_timeout(Duration::from_secs(5))
+                .connect_with(options)
+                .await?;
+            Backend::Postgres(pool)
+        };
+        Ok(Self { backend })
+    }
+
+    /// `postgres` or `sqlite`, for log lines and the CLI.
+    pub fn backend_name(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Applies every pending migration of this backend.
+    pub async fn migrate(&self) -> Result<(), StoreError> {
+        match &self.backend {
+            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// Answers whether the database takes queries (used by `/readyz`).
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection (graceful shutdown, tests).
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}

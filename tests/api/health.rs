@@ -1,0 +1,56 @@
+//! Liveness, readiness, request ids and the error envelope.
+
+use crate::helpers::on_both_backends;
+
+on_both_backends! {
+    async fn healthz_answers_with_a_fresh_request_id(app: TestApp) {
+        let response = app.get("/healthz", None).await;
+        assert_eq!(response.status(), 200);
+        let id = response.headers()["x-request-id"].to_str().unwrap().to_string();
+        assert_eq!(id.len(), 36, "a UUID: {id}");
+    }
+
+    async fn a_callers_request_id_is_echoed_and_a_bad_one_replaced(app: TestApp) {
+        let response = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", "trace-abc-123")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["x-request-id"], "trace-abc-123");
+        let too_long = "x".repeat(500);
+        let response = app
+            .client
+            .get(app.url("/healthz"))
+            .header("x-request-id", too_long.as_str())
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.headers()["x-request-id"], too_long.as_str());
+    }
+
+    async fn readyz_is_ready_while_the_database_answers_and_503_once_it_does_not(app: TestApp) {
+        assert_eq!(app.get("/readyz", None).await.status(), 200);
+        // Closing the shared pool makes the database unreachable for the server too.
+        app.store.close().await;
+        let response = app.get("/readyz", None).await;
+        assert_eq!(response.status(), 503);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["status"], "unavailable");
+    }
+
+    async fn unknown_routes_get_the_json_error_envelope_with_the_request_id(app: TestApp) {
+        let response = app
+            .client
+            .get(app.url("/no/such/route"))
+            .header("x-request-id", "req-404")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 404);
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "not_found");
+        assert_eq!(body["error"]["request_id"], "req-404");
+    }
+}

@@ -1,0 +1,269 @@
+//! `spawn_app()` and friends: a real Gatehouse server on a random port over a fresh database.
+//!
+//! PostgreSQL tests use `GATEHOUSE_TEST_POSTGRES_URL` (a server where we may create
+//! databases) and create one uniquely named database per test, dropped when the test ends.
+//! Without the variable they print one line saying they were skipped; with `CI=true` a
+//! missing variable fails them instead.
+
+use std::{path::PathBuf, sync::OnceLock};
+
+use gatehouse::{
+    config::{LogFormat, Settings},
+    domain::{Actor, NewWorkspace, TokenKind, Workspace},
+    http::Application,
+    storage::Store,
+};
+use secrecy::ExposeSecret;
+use sqlx::{Connection, Executor, PgConnection};
+use tokio::sync::OnceCell;
+use uuid::Uuid;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Prefix of every database the suite creates, so leftovers of a killed run can be found.
+const PG_TEST_DB_PREFIX: &str = "gatehouse_test_";
+
+/// A fresh database for one test, removed when dropped.
+pub struct TestDatabase {
+    pub url: String,
+    sqlite_dir: Option<PathBuf>,
+    pg: Option<(String, String)>, // (admin url, database name)
+}
+
+impl TestDatabase {
+    /// Creates the database, or `None` when PostgreSQL is not configured (outside CI).
+    pub async fn create(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = std::env::temp_dir().join(format!("gatehouse-test-{}", Uuid::new_v4()));
+                std::fs::create_dir_all(&dir).expect("temp dir");
+                Some(Self {
+                    url: format!("sqlite://{}", dir.join("gatehouse.db").display()),
+                    sqlite_dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_admin_url()?;
+                remove_leftover_databases(&admin_url).await;
+                let name = format!("{PG_TEST_DB_PREFIX}{}", Uuid::new_v4().simple());
+                let mut conn = PgConnection::connect(&admin_url)
+                    .await
+                    .expect("connect to GATEHOUSE_TEST_POSTGRES_URL");
+                conn.execute(format!(r#"CREATE DATABASE "{name}""#).as_str())
+                    .await
+                    .expect("create test database");
+                Some(Self {
+                    url: with_database(&admin_url, &name),
+                    sqlite_dir: None,
+                    pg: Some((admin_url, name)),
+                })
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.sqlite_dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin_url, name)) = self.pg.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread does the work.
+            let _ = std::thread::spawn(move || {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
+                if let Ok(rt) = rt {
+                    rt.block_on(drop_database(&admin_url, &name));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+async fn drop_database(admin_url: &str, name: &str) {
+    if let Ok(mut conn) = PgConnection::connect(admin_url).await {
+        let _ = conn
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .await;
+    }
+}
+
+/// Once per test binary: drop databases a previous, killed run left behind.
+async fn remove_leftover_databases(admin_url: &str) {
+    static CLEANED: OnceCell<()> = OnceCell::const_new();
+    CLEANED
+        .get_or_init(|| async {
+            let Ok(mut conn) = PgConnection::connect(admin_url).await else {
+                return;
+            };
+            let names: Vec<(String,)> =
+                sqlx::query_as("SELECT datname FROM pg_database WHERE datname LIKE $1")
+                    .bind(format!("{PG_TEST_DB_PREFIX}%"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap_or_default();
+            for (name,) in names {
+                drop_database(admin_url, &name).await;
+            }
+        })
+        .await;
+}
+
+/// `GATEHOUSE_TEST_POSTGRES_URL`, or `None` after saying the test was skipped. In CI a
+/// missing URL is a failure, never a silent skip.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("GATEHOUSE_TEST_POSTGRES_URL") {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!("CI=true but GATEHOUSE_TEST_POSTGRES_URL is not set: PostgreSQL tests must run in CI");
+            }
+            static SAID: OnceLock<()> = OnceLock::new();
+            SAID.get_or_init(|| {
+                eprintln!(
+                    "SKIPPED: PostgreSQL tests (set GATEHOUSE_TEST_POSTGRES_URL to run them)"
+                );
+            });
+            None
+        }
+    }
+}
+
+/// The same server URL with another database name.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A running server and what tests need to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub client: reqwest::Client,
+    pub db: TestDatabase,
+}
+
+/// Settings for a test server over `database_url`, on a random port.
+pub fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::load_from(None, &[]).expect("default settings");
+    settings.database_url = database_url.to_string();
+    settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.log_format = LogFormat::Text;
+    settings.max_body_bytes = 64 * 1024;
+    settings.database_max_connections = 5;
+    settings
+}
+
+/// Starts Gatehouse on `backend` over a fresh database; `None` if that backend is skipped.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    if std::env::var("TEST_LOG").is_ok() {
+        gatehouse::telemetry::init(LogFormat::Text, "debug");
+    }
+    let db = TestDatabase::create(backend).await?;
+    let mut settings = test_settings(&db.url);
+    let store = Store::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .expect("connect test database");
+    store.migrate().await.expect("migrate test database");
+    let app = Application::build(settings.clone(), store.clone()).expect("bind test server");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    settings.public_url = address.clone();
+    tokio::spawn(app.run_until_stopped());
+    Some(TestApp {
+        address,
+        store,
+        client: reqwest::Client::new(),
+        db,
+    })
+}
+
+impl TestApp {
+    /// Creates a workspace with every product and the domain example.com.
+    pub async fn create_workspace(&self, slug: &str) -> Workspace {
+        self.store
+            .create_workspace(
+                NewWorkspace {
+                    slug: slug.into(),
+                    name: format!("Workspace {slug}"),
+                    products: gatehouse::access::Product::ALL.to_vec(),
+                    domains: vec!["example.com".into()],
+                },
+                &Actor::Cli,
+                None,
+            )
+            .await
+            .expect("create workspace")
+    }
+
+    /// Issues a token and returns (id, secret).
+    pub async fn issue_token(&self, slug: &str, kind: TokenKind) -> (Uuid, String) {
+        let issued = self
+            .store
+            .create_token(slug, kind, &Actor::Cli, None)
+            .await
+            .expect("issue token");
+        (issued.token.id, issued.secret.expose_secret().to_string())
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        req.send().await.expect("request")
+    }
+}
+
+/// Declares `async fn name(app: TestApp) { … }` tests that run once per backend, as
+/// `name::sqlite` and `name::postgres`, so the test output shows both.
+macro_rules! on_both_backends {
+    ($(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block $($rest:tt)*) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::helpers::TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Sqlite).await {
+                    run(app).await
+                }
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app($crate::helpers::Backend::Postgres).await {
+                    run(app).await
+                }
+            }
+        }
+        $crate::helpers::on_both_backends!($($rest)*);
+    };
+    () => {};
+}
+pub(crate) use on_both_backends;

@@ -1,0 +1,10 @@
+//! The integration suite: one binary, real servers on port 0, real databases. Every test that
+//! touches storage runs twice, on SQLite and on PostgreSQL (see `helpers::on_both_backends!`).
+
+mod helpers;
+
+mod cli;
+mod health;
+mod migrations;
+mod tokens;
+mod workspaces;
