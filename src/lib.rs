@@ -11,5 +11,6 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod scim;
+pub mod service;
 pub mod storage;
 pub mod telemetry;

@@ -26,6 +26,29 @@ impl ServicePrincipal {
         Actor::Token { id: self.token.id }
     }
 
+    /// The context copied into the audit rows of this caller's changes.
+    pub fn change_context(&self) -> crate::storage::ChangeContext {
+        crate::storage::ChangeContext {
+            actor: self.actor(),
+            request_id: super::request_context::RequestId::current(),
+            provenance: "api",
+        }
+    }
+
+    /// Loads the caller's workspace after confirming it is `slug`.
+    pub async fn workspace(
+        &self,
+        state: &super::AppState,
+        slug: &str,
+    ) -> Result<crate::domain::Workspace, ApiError> {
+        self.require_workspace(slug)?;
+        state
+            .store
+            .workspace_by_slug(slug)
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("workspace {slug:?}")))
+    }
+
     /// Confirms the caller belongs to `slug`; any other workspace is "not found".
     pub fn require_workspace(&self, slug: &str) -> Result<(), ApiError> {
         if self.token.workspace_slug == slug {

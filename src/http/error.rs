@@ -99,6 +99,39 @@ impl From<StoreError> for ApiError {
     }
 }
 
+impl From<crate::service::ServiceError> for ApiError {
+    fn from(err: crate::service::ServiceError) -> Self {
+        use crate::service::{CacheError, ServiceError as E};
+        match err {
+            E::NotFound(what) => Self::NotFound(what),
+            E::Invalid(msg) => Self::BadRequest(msg),
+            E::Conflict(msg) => Self::Conflict(msg),
+            E::Forbidden(msg) => Self::Forbidden(msg),
+            E::Grant(e) => Self::BadRequest(e.to_string()),
+            E::Cache(CacheError::RevisionAhead { asked, latest }) => Self::BadRequest(format!(
+                "revision {asked} is newer than the workspace's latest revision {latest}"
+            )),
+            E::Cache(CacheError::Store(e)) | E::Store(e) => e.into(),
+        }
+    }
+}
+
+/// Turns query-string failures into the envelope.
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::BadRequest(format!("invalid query string: {err}")).into()
+}
+
+/// Turns path failures (a malformed id) into the envelope.
+pub fn path_error_handler(
+    err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    ApiError::NotFound(format!("path ({err})")).into()
+}
+
 /// Turns body-parsing failures (bad JSON, too large) into the envelope.
 pub fn json_error_handler(
     err: actix_web::error::JsonPayloadError,

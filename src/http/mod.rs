@@ -2,6 +2,8 @@
 //! (bind, serve, graceful shutdown on SIGTERM/SIGINT — actix-web lets in-flight requests
 //! finish, up to [`SHUTDOWN_GRACE_SECS`]).
 
+mod access_api;
+mod admin;
 mod auth;
 mod error;
 mod health;
@@ -15,7 +17,7 @@ use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 pub use auth::ServicePrincipal;
 pub use error::ApiError;
 
-use crate::{config::Settings, storage::Store};
+use crate::{config::Settings, service::AccessService, storage::Store};
 
 /// Seconds in-flight requests get to finish after a shutdown signal.
 pub const SHUTDOWN_GRACE_SECS: u64 = 30;
@@ -25,6 +27,7 @@ pub const SHUTDOWN_GRACE_SECS: u64 = 30;
 pub struct AppState {
     pub store: Store,
     pub settings: Settings,
+    pub access: AccessService,
 }
 
 /// A bound, running (once awaited) Gatehouse HTTP server.
@@ -38,7 +41,13 @@ impl Application {
     pub fn build(settings: Settings, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
-        let state = AppState { store, settings };
+        let access = AccessService::new(store.clone());
+        access.cache.spawn_poller();
+        let state = AppState {
+            store,
+            settings,
+            access,
+        };
         let server = serve(listener, state)?;
         Ok(Self { port, server })
     }
@@ -67,8 +76,15 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .error_handler(error::json_error_handler),
             )
             .app_data(web::PayloadConfig::new(max_body))
+            .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+            .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
             .configure(health::routes)
-            .service(web::scope("/v1").configure(workspaces::routes))
+            .service(
+                web::scope("/v1")
+                    .configure(workspaces::routes)
+                    .configure(admin::routes)
+                    .configure(access_api::routes),
+            )
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)

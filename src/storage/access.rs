@@ -634,7 +634,7 @@ impl Store {
     }
 
     /// Writes the built-in role catalog into `role_catalog` (for SQL readers' joins).
-    pub async fn sync_role_catalog(&self) -> Result<(), StoreError> {
+    pub(crate) async fn sync_role_catalog(&self) -> Result<(), StoreError> {
         in_transaction!(self, tx => {
             sqlx::query("DELETE FROM role_catalog").execute(&mut *tx).await?;
             for role in catalog::roles() {

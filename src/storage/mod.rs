@@ -115,13 +115,14 @@ impl Store {
         }
     }
 
-    /// Applies every pending migration of this backend.
+    /// Applies every pending migration of this backend, then writes the built-in role
+    /// catalog into `role_catalog` (SQL readers join on it).
     pub async fn migrate(&self) -> Result<(), StoreError> {
         match &self.backend {
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
         }
-        Ok(())
+        self.sync_role_catalog().await
     }
 
     /// Answers whether the database takes queries (used by `/readyz`).

@@ -168,7 +168,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.database_url = database_url.to_string();
     settings.bind = "127.0.0.1:0".parse().unwrap();
     settings.log_format = LogFormat::Text;
-    settings.max_body_bytes = 64 * 1024;
+    settings.max_body_bytes = 256 * 1024;
     settings.database_max_connections = 5;
     settings
 }
@@ -267,3 +267,51 @@ macro_rules! on_both_backends {
     () => {};
 }
 pub(crate) use on_both_backends;
+
+/// JSON calls with a bearer token, answering (status, body).
+impl TestApp {
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let response = req.send().await.expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text));
+        (status, body)
+    }
+
+    pub async fn post(
+        &self,
+        path: &str,
+        token: &str,
+        body: serde_json::Value,
+    ) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::POST, path, token, Some(body))
+            .await
+    }
+
+    pub async fn get_json(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::GET, path, token, None).await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> (u16, serde_json::Value) {
+        self.call(reqwest::Method::DELETE, path, token, None).await
+    }
+
+    /// A workspace with every product and a service token for it.
+    pub async fn workspace_with_token(&self, slug: &str) -> String {
+        self.create_workspace(slug).await;
+        self.issue_token(slug, TokenKind::Service).await.1
+    }
+}

@@ -1,0 +1,449 @@
+//! Use cases of the access model: the admin operations (resources, members, groups, grants)
+//! and the questions other services ask. Each write validates against the workspace's index,
+//! commits the access model's own [`Change`]s in one transaction, then replays them into this
+//! instance's index before returning the new revision.
+
+pub mod cache;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+pub use cache::{AccessCache, CacheError};
+
+use crate::{
+    access::{
+        Change, Grant, GrantError, GrantOrigin, GroupInfo, Member, MemberKey, MemberKind,
+        MemberSource, Resource, ResourceRef, Scope, Subject, WorkspaceIndex,
+    },
+    domain::Workspace,
+    storage::{AuditedChange, ChangeContext, Store, StoreError},
+};
+
+/// Resource types other services may register.
+pub const RESOURCE_TYPES: [&str; 5] = [
+    "source",
+    "destination",
+    "warehouse",
+    "tracking_plan",
+    "personas_space",
+];
+
+/// Why an operation was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The access model's operations over one store and this instance's cache.
+#[derive(Clone)]
+pub struct AccessService {
+    pub store: Store,
+    pub cache: Arc<AccessCache>,
+}
+
+/// Limits on caller-chosen strings (resource ids, names).
+const MAX_NAME: usize = 256;
+
+fn check_text(what: &str, value: &str) -> Result<(), ServiceError> {
+    if value.trim().is_empty() || value.len() > MAX_NAME || value.chars().any(char::is_control) {
+        return Err(ServiceError::Invalid(format!(
+            "{what} must be 1 to {MAX_NAME} characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+impl AccessService {
+    pub fn new(store: Store) -> Self {
+        let cache = AccessCache::new(store.clone());
+        Self { store, cache }
+    }
+
+    /// Reads the workspace's index as it is on this instance (at least at `at_least_revision`).
+    pub async fn read<R>(
+        &self,
+        workspace: &Workspace,
+        at_least_revision: Option<i64>,
+        read: impl FnOnce(&WorkspaceIndex) -> R,
+    ) -> Result<R, ServiceError> {
+        Ok(self
+            .cache
+            .read(workspace.id, at_least_revision, read)
+            .await?)
+    }
+
+    /// Commits the changes, then brings this instance's index up to the new revision.
+    pub async fn commit(
+        &self,
+        workspace: &Workspace,
+        changes: Vec<AuditedChange>,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        if changes.is_empty() {
+            return Ok(self.cache.catch_up(workspace.id).await?);
+        }
+        self.store
+            .commit_changes(workspace.id, &changes, ctx)
+            .await?;
+        Ok(self.cache.catch_up(workspace.id).await?)
+    }
+
+    /// The member named by a membership id, account id or email.
+    pub async fn member(&self, workspace: &Workspace, key: &str) -> Result<Member, ServiceError> {
+        let key = MemberKey::parse(key);
+        self.read(workspace, None, |ix| ix.find_member(&key).cloned())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("member".into()))
+    }
+
+    // ---- resources -------------------------------------------------------------------------
+
+    /// Registers (or renames) a resource instance.
+    pub async fn register_resource(
+        &self,
+        workspace: &Workspace,
+        resource: Resource,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        if !RESOURCE_TYPES.contains(&resource.resource_type.as_str()) {
+            return Err(ServiceError::Invalid(format!(
+                "unknown resource type {:?} (one of {})",
+                resource.resource_type,
+                RESOURCE_TYPES.join(", ")
+            )));
+        }
+        check_text("id", &resource.id)?;
+        check_text("name", &resource.name)?;
+        let is_destination = resource.resource_type == "destination";
+        let (parent_ok, before) = self
+            .read(workspace, None, |ix| {
+                let parent_ok = match &resource.parent {
+                    Some(p) => p.resource_type == "source" && ix.resource(p).is_some(),
+                    None => true,
+                };
+                let before = ix
+                    .resource(&resource.to_ref())
+                    .and_then(|r| serde_json::to_value(r).ok());
+                (parent_ok, before)
+            })
+            .await?;
+        match (&resource.parent, is_destination) {
+            (None, true) => {
+                return Err(ServiceError::Invalid(
+                    "a destination needs a parent source: {\"parent\": {\"type\": \"source\", \"id\": …}}".into(),
+                ))
+            }
+            (Some(_), false) => {
+                return Err(ServiceError::Invalid(
+                    "only destinations have a parent".into(),
+                ))
+            }
+            (Some(p), true) if !parent_ok => {
+                return Err(ServiceError::Invalid(format!(
+                    "parent source {:?} is not registered in this workspace",
+                    p.id
+                )))
+            }
+            _ => {}
+        }
+        let change = AuditedChange {
+            change: Change::ResourceUpserted { resource },
+            before,
+        };
+        self.commit(workspace, vec![change], ctx).await
+    }
+
+    /// Unregisters a resource, its instance grants and (for a source) its destinations.
+    pub async fn remove_resource(
+        &self,
+        workspace: &Workspace,
+        resource: ResourceRef,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        let changes = self
+            .read(workspace, None, |ix| {
+                let target = ix.resource(&resource)?;
+                let mut doomed = vec![target.clone()];
+                if resource.resource_type == "source" {
+                    doomed.extend(
+                        ix.resources()
+                            .filter(|r| r.parent.as_ref() == Some(&resource))
+                            .cloned(),
+                    );
+                }
+                let mut changes = Vec::new();
+                for r in &doomed {
+                    let on_it = Scope::Instance(r.to_ref());
+                    for grant in ix.grants().filter(|g| g.scope == on_it) {
+                        changes.push(AuditedChange {
+                            change: Change::GrantRemoved { grant_id: grant.id },
+                            before: serde_json::to_value(grant).ok(),
+                        });
+                    }
+                }
+                // Children first, so a destination never outlives its source in the feed.
+                for r in doomed.iter().rev() {
+                    changes.push(AuditedChange {
+                        change: Change::ResourceRemoved {
+                            resource: r.to_ref(),
+                        },
+                        before: serde_json::to_value(r).ok(),
+                    });
+                }
+                Some(changes)
+            })
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!("{} {:?}", resource.resource_type, resource.id))
+            })?;
+        self.commit(workspace, changes, ctx).await
+    }
+
+    // ---- members ---------------------------------------------------------------------------
+
+    /// Adds a person (by email) to the workspace.
+    pub async fn add_member(
+        &self,
+        workspace: &Workspace,
+        email: &str,
+        kind: MemberKind,
+        ctx: &ChangeContext,
+    ) -> Result<(Member, i64), ServiceError> {
+        let email = normalise_email(email)?;
+        let existing = self
+            .read(workspace, None, |ix| {
+                ix.find_member(&MemberKey::Email(email.clone())).cloned()
+            })
+            .await?;
+        if existing.is_some() {
+            return Err(ServiceError::Conflict(format!(
+                "{email} is already a member of this workspace"
+            )));
+        }
+        let account_id = self.store.ensure_account(&email).await?;
+        let member = Member {
+            id: Uuid::now_v7(),
+            account_id,
+            email,
+            kind,
+            active: true,
+        };
+        let change = Change::MemberUpserted {
+            member: member.clone(),
+        };
+        let revision = self.commit(workspace, vec![change.into()], ctx).await?;
+        Ok((member, revision))
+    }
+
+    /// Changes a member's kind or active flag.
+    pub async fn update_member(
+        &self,
+        workspace: &Workspace,
+        key: &str,
+        kind: Option<MemberKind>,
+        active: Option<bool>,
+        ctx: &ChangeContext,
+    ) -> Result<(Member, i64), ServiceError> {
+        let before = self.member(workspace, key).await?;
+        let after = Member {
+            kind: kind.unwrap_or(before.kind),
+            active: active.unwrap_or(before.active),
+            ..before.clone()
+        };
+        if after == before {
+            let revision = self.cache.catch_up(workspace.id).await?;
+            return Ok((after, revision));
+        }
+        let change = AuditedChange {
+            change: Change::MemberUpserted {
+                member: after.clone(),
+            },
+            before: serde_json::to_value(&before).ok(),
+        };
+        let revision = self.commit(workspace, vec![change], ctx).await?;
+        Ok((after, revision))
+    }
+
+    /// Removes a membership (the account survives), with its group links and direct grants.
+    pub async fn remove_member(
+        &self,
+        workspace: &Workspace,
+        key: &str,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        let before = self.member(workspace, key).await?;
+        let change = AuditedChange {
+            change: Change::MemberRemoved {
+                membership_id: before.id,
+            },
+            before: serde_json::to_value(&before).ok(),
+        };
+        self.commit(workspace, vec![change], ctx).await
+    }
+
+    // ---- groups ----------------------------------------------------------------------------
+
+    /// Creates a group; display names are unique case-insensitively.
+    pub async fn create_group(
+        &self,
+        workspace: &Workspace,
+        display_name: &str,
+        external_id: Option<String>,
+        ctx: &ChangeContext,
+    ) -> Result<(GroupInfo, i64), ServiceError> {
+        check_text("displayName", display_name)?;
+        let group = GroupInfo {
+            id: Uuid::now_v7(),
+            display_name: display_name.trim().to_string(),
+            external_id,
+        };
+        let change = Change::GroupUpserted {
+            group: group.clone(),
+        };
+        let revision = self.commit(workspace, vec![change.into()], ctx).await?;
+        Ok((group, revision))
+    }
+
+    /// The group with this id.
+    pub async fn group(&self, workspace: &Workspace, id: Uuid) -> Result<GroupInfo, ServiceError> {
+        self.read(workspace, None, |ix| ix.group(id).cloned())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("group {id}")))
+    }
+
+    /// Deletes a group with its member links and grants.
+    pub async fn delete_group(
+        &self,
+        workspace: &Workspace,
+        id: Uuid,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        let before = self.group(workspace, id).await?;
+        let change = AuditedChange {
+            change: Change::GroupRemoved { group_id: id },
+            before: serde_json::to_value(&before).ok(),
+        };
+        self.commit(workspace, vec![change], ctx).await
+    }
+
+    /// Puts a member in a group (recording where the link came from).
+    pub async fn add_group_member(
+        &self,
+        workspace: &Workspace,
+        group_id: Uuid,
+        member: &str,
+        source: MemberSource,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        self.group(workspace, group_id).await?;
+        let member = self.member(workspace, member).await?;
+        let change = Change::GroupMemberAdded {
+            group_id,
+            membership_id: member.id,
+            source,
+        };
+        self.commit(workspace, vec![change.into()], ctx).await
+    }
+
+    /// Takes a member out of a group.
+    pub async fn remove_group_member(
+        &self,
+        workspace: &Workspace,
+        group_id: Uuid,
+        member: &str,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        self.group(workspace, group_id).await?;
+        let member = self.member(workspace, member).await?;
+        let change = Change::GroupMemberRemoved {
+            group_id,
+            membership_id: member.id,
+        };
+        self.commit(workspace, vec![change.into()], ctx).await
+    }
+
+    // ---- grants ----------------------------------------------------------------------------
+
+    /// Validates and adds a grant.
+    pub async fn add_grant(
+        &self,
+        workspace: &Workspace,
+        subject: Subject,
+        role: &str,
+        scope: Scope,
+        origin: GrantOrigin,
+        ctx: &ChangeContext,
+    ) -> Result<(Grant, i64), ServiceError> {
+        let allow_owner = workspace.settings.allow_idp_managed_owners;
+        self.read(workspace, None, |ix| {
+            let subject_exists = match subject {
+                Subject::User(id) => ix.find_member(&MemberKey::Membership(id)).is_some(),
+                Subject::Group(id) => ix.group(id).is_some(),
+            };
+            if !subject_exists {
+                return Err(ServiceError::NotFound("grant subject".into()));
+            }
+            Ok(ix.validate_grant(role, &scope, allow_owner)?)
+        })
+        .await??;
+        let grant = Grant {
+            id: Uuid::now_v7(),
+            subject,
+            role: role.to_string(),
+            scope,
+            origin,
+        };
+        let change = Change::GrantAdded {
+            grant: grant.clone(),
+        };
+        let revision = self.commit(workspace, vec![change.into()], ctx).await?;
+        Ok((grant, revision))
+    }
+
+    /// Removes a grant.
+    pub async fn remove_grant(
+        &self,
+        workspace: &Workspace,
+        id: Uuid,
+        ctx: &ChangeContext,
+    ) -> Result<i64, ServiceError> {
+        let before = self
+            .read(workspace, None, |ix| ix.grant(id).cloned())
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("grant {id}")))?;
+        let change = AuditedChange {
+            change: Change::GrantRemoved { grant_id: id },
+            before: serde_json::to_value(&before).ok(),
+        };
+        self.commit(workspace, vec![change], ctx).await
+    }
+}
+
+/// Trims and sanity-checks an email address (the IdP is the authority on its validity).
+pub fn normalise_email(email: &str) -> Result<String, ServiceError> {
+    let email = email.trim();
+    let valid = email.len() <= 320
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@'));
+    if valid {
+        Ok(email.to_string())
+    } else {
+        Err(ServiceError::Invalid(format!(
+            "{email:?} is not an email address"
+        )))
+    }
+}
