@@ -5,7 +5,9 @@ mod helpers;
 
 mod access;
 mod cli;
+mod effective_grants;
 mod health;
+mod instances;
 mod migrations;
 mod tokens;
 mod workspaces;
