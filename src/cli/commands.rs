@@ -4,12 +4,16 @@ use anyhow::Context;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
-use super::{Command, Outcome, TokenCommand, WorkspaceCommand, WorkspaceCreate};
+use super::{
+    CheckArgs, Command, LegacyCommand, Outcome, TokenCommand, WorkspaceCommand, WorkspaceCreate,
+};
 use crate::{
-    access::Product,
+    access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
     config::Settings,
     domain::{Actor, NewWorkspace, TokenKind, Workspace},
     http::Application,
+    service::{legacy::parse_assignments, AccessService},
+    storage::ChangeContext,
     storage::Store,
     telemetry,
 };
@@ -110,6 +114,12 @@ pub async fn run(
             }
         }
         Command::Demo => demo(&store, &settings).await?,
+        Command::Legacy(LegacyCommand::Import {
+            workspace,
+            file,
+            dry_run,
+        }) => legacy_import(&store, &workspace, &file, dry_run).await?,
+        Command::Check(args) => check(&store, args).await?,
     };
     store.close().await;
     Ok(Some(outcome))
@@ -208,6 +218,108 @@ async fn demo(store: &Store, settings: &Settings) -> anyhow::Result<Outcome> {
             "service_token": service_token,
             "health_url": health_url,
         }),
+    })
+}
+
+async fn workspace(store: &Store, slug: &str) -> anyhow::Result<Workspace> {
+    store
+        .workspace_by_slug(slug)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("workspace {slug:?} not found"))
+}
+
+async fn legacy_import(
+    store: &Store,
+    slug: &str,
+    file: &std::path::Path,
+    dry_run: bool,
+) -> anyhow::Result<Outcome> {
+    let workspace = workspace(store, slug).await?;
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let assignments = parse_assignments(&text)?;
+    let access = AccessService::new(store.clone());
+    let ctx = ChangeContext {
+        actor: Actor::Cli,
+        request_id: None,
+        provenance: "legacy",
+    };
+    let plan = access
+        .import_legacy(&workspace, &assignments, dry_run, &ctx)
+        .await?;
+    let header = match (dry_run, plan.steps.len()) {
+        (_, 0) => "nothing to change: the workspace already matches the legacy assignments".into(),
+        (true, n) => format!("dry run: {n} change(s) would be made"),
+        (false, n) => format!("applied {n} change(s)"),
+    };
+    let text = std::iter::once(header)
+        .chain(plan.steps.iter().map(|s| format!("  {s}")))
+        .collect::<Vec<_>>()
+        .join("\n");
+    Ok(Outcome {
+        text,
+        json: json!({ "dry_run": dry_run, "steps": plan.steps, "changes": plan.changes,
+                      "revision": plan.revision }),
+    })
+}
+
+async fn check(store: &Store, args: CheckArgs) -> anyhow::Result<Outcome> {
+    let workspace = workspace(store, &args.workspace).await?;
+    let resource = match args.resource.split_once(':') {
+        Some((t, id)) => ResourceRef::new(t, id),
+        None => ResourceRef::new(args.resource.as_str(), ""),
+    };
+    let access = AccessService::new(store.clone());
+    let key = MemberKey::parse(&args.user);
+    let (explanation, revision) = access
+        .read(&workspace, None, |ix| {
+            let explanation = ix
+                .find_member(&key)
+                .map(|m| ix.explain(m.id, &args.action, &resource));
+            (explanation, ix.revision())
+        })
+        .await?;
+    let explanation = explanation.unwrap_or(Explanation {
+        allowed: false,
+        reason: Some(DenyReason::NotAMember),
+        via: Vec::new(),
+    });
+    let mut text = format!(
+        "{}: {} may {}do {} on {}:{}",
+        if explanation.allowed {
+            "ALLOWED"
+        } else {
+            "DENIED"
+        },
+        args.user,
+        if explanation.allowed { "" } else { "not " },
+        args.action,
+        resource.resource_type,
+        resource.id
+    );
+    if let Some(reason) = explanation.reason {
+        text.push_str(&format!(
+            "\n  reason: {}",
+            serde_json::to_value(reason)?.as_str().unwrap_or("")
+        ));
+    }
+    for via in &explanation.via {
+        let scope = match &via.scope {
+            Scope::All => "all instances".to_string(),
+            Scope::Instance(r) => format!("{}:{}", r.resource_type, r.id),
+        };
+        let through = match &via.through {
+            Through::Direct => "direct grant".to_string(),
+            Through::Group { display_name, .. } => format!("via group {display_name:?}"),
+            Through::Ownership => "workspace owner".to_string(),
+            Through::Membership => "membership".to_string(),
+        };
+        text.push_str(&format!("\n  {} on {scope} ({through})", via.role));
+    }
+    Ok(Outcome {
+        text,
+        json: json!({ "allowed": explanation.allowed, "explanation": explanation,
+                      "revision": revision }),
     })
 }
 

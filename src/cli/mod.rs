@@ -39,6 +39,43 @@ pub enum Command {
     Token(TokenCommand),
     /// Create a demo workspace (if absent) with fresh SCIM and service tokens.
     Demo,
+    /// Migrate legacy role assignments.
+    #[command(subcommand)]
+    Legacy(LegacyCommand),
+    /// Decide one access question and explain the answer.
+    Check(CheckArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LegacyCommand {
+    /// Import legacy assignments (JSON lines: {email, role, sources?}); idempotent.
+    Import {
+        /// Workspace slug.
+        #[arg(long)]
+        workspace: String,
+        /// JSON-lines file of legacy assignments.
+        #[arg(long)]
+        file: PathBuf,
+        /// Print the planned changes without applying them.
+        #[arg(long)]
+        dry_run: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Workspace slug.
+    #[arg(long)]
+    pub workspace: String,
+    /// Email, membership id or account id.
+    #[arg(long)]
+    pub user: String,
+    /// Action, e.g. source.update.
+    #[arg(long)]
+    pub action: String,
+    /// Resource as TYPE:ID (TYPE alone for create actions).
+    #[arg(long)]
+    pub resource: String,
 }
 
 #[derive(Debug, Subcommand)]
