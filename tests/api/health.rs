@@ -54,3 +54,21 @@ on_both_backends! {
         assert_eq!(body["error"]["request_id"], "req-404");
     }
 }
+
+#[tokio::test]
+async fn the_openapi_document_describes_the_contract_paths() {
+    let Some(app) = crate::helpers::spawn_app(crate::helpers::Backend::Sqlite).await else {
+        return;
+    };
+    let response = app.get("/v1/openapi.json", None).await;
+    assert_eq!(response.status(), 200);
+    let doc: serde_json::Value = response.json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let w = "/v1/workspaces/{slug}";
+    for path in ["/resources", "/resources/{type}/{id}", "/members", "/members/{member}", "/groups",
+                 "/groups/{id}/members", "/grants", "/grants/{id}", "/audit", "/changes",
+                 "/access/check", "/access/check-batch", "/access/explain", "/access/resources",
+                 "/access/subjects", "/users/{member}/permissions"] {
+        assert!(doc["paths"][format!("{w}{path}")].is_object(), "{path} is not documented");
+    }
+}
