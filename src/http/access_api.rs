@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{ApiError, AppState, ServicePrincipal};
-use crate::access::{MemberKey, ResourceList, ResourceRef};
+use crate::access::{MemberKey, ResourceList, ResourceRef, WorkspaceIndex};
 
 /// Largest `check-batch`.
 pub const MAX_BATCH: usize = 1_000;
@@ -52,6 +52,21 @@ impl From<ResourceArg> for ResourceRef {
     }
 }
 
+/// Runs `read` on the caller's workspace index, at least at `at_least_revision`.
+async fn with_index<R>(
+    state: &AppState,
+    caller: &ServicePrincipal,
+    at_least_revision: Option<i64>,
+    read: impl FnOnce(&WorkspaceIndex) -> R,
+) -> Result<R, ApiError> {
+    Ok(state
+        .access
+        .cache
+        .read(caller.token.workspace_id, at_least_revision, read)
+        .await
+        .map_err(crate::service::ServiceError::from)?)
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckRequest {
@@ -87,17 +102,13 @@ async fn check(
     let body = body.into_inner();
     let key = MemberKey::parse(&body.user);
     let resource = ResourceRef::from(body.resource);
-    let (allowed, revision) = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, body.at_least_revision, |ix| {
-            let allowed = ix
-                .find_member(&key)
-                .is_some_and(|m| ix.check(m.id, &body.action, &resource));
-            (allowed, ix.revision())
-        })
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let (allowed, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
+        let allowed = ix
+            .find_member(&key)
+            .is_some_and(|m| ix.check(m.id, &body.action, &resource));
+        (allowed, ix.revision())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "allowed": allowed, "revision": revision })))
 }
 
@@ -120,23 +131,19 @@ async fn check_batch(
         .into_iter()
         .map(|c| (MemberKey::parse(&c.user), c.action, c.resource.into()))
         .collect();
-    let (results, revision) = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, body.at_least_revision, |ix| {
-            let results: Vec<serde_json::Value> = checks
-                .iter()
-                .map(|(key, action, resource)| {
-                    let allowed = ix
-                        .find_member(key)
-                        .is_some_and(|m| ix.check(m.id, action, resource));
-                    json!({ "allowed": allowed })
-                })
-                .collect();
-            (results, ix.revision())
-        })
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let (results, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
+        let results: Vec<serde_json::Value> = checks
+            .iter()
+            .map(|(key, action, resource)| {
+                let allowed = ix
+                    .find_member(key)
+                    .is_some_and(|m| ix.check(m.id, action, resource));
+                json!({ "allowed": allowed })
+            })
+            .collect();
+        (results, ix.revision())
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "results": results, "revision": revision })))
 }
 
@@ -150,22 +157,18 @@ async fn explain(
     let body = body.into_inner();
     let key = MemberKey::parse(&body.user);
     let resource = ResourceRef::from(body.resource);
-    let answer = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, body.at_least_revision, |ix| {
-            let explanation = match ix.find_member(&key) {
-                Some(m) => serde_json::to_value(ix.explain(m.id, &body.action, &resource)),
-                None => Ok(json!({"allowed": false, "reason": "not_a_member", "via": []})),
-            };
-            explanation.map(|mut e| {
-                e["revision"] = json!(ix.revision());
-                e
-            })
+    let answer = with_index(&state, &caller, body.at_least_revision, |ix| {
+        let explanation = match ix.find_member(&key) {
+            Some(m) => serde_json::to_value(ix.explain(m.id, &body.action, &resource)),
+            None => Ok(json!({"allowed": false, "reason": "not_a_member", "via": []})),
+        };
+        explanation.map(|mut e| {
+            e["revision"] = json!(ix.revision());
+            e
         })
-        .await
-        .map_err(crate::service::ServiceError::from)?
-        .map_err(|e| ApiError::Internal(e.into()))?;
+    })
+    .await?
+    .map_err(|e| ApiError::Internal(e.into()))?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
@@ -205,18 +208,14 @@ async fn resources(
     caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let key = MemberKey::parse(&body.user);
-    let (list, revision) = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, body.at_least_revision, |ix| {
-            let list = match ix.find_member(&key) {
-                Some(m) => ix.list_resources(m.id, &body.action, &body.resource_type),
-                None => ResourceList::Ids(Vec::new()),
-            };
-            (list, ix.revision())
-        })
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let (list, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
+        let list = match ix.find_member(&key) {
+            Some(m) => ix.list_resources(m.id, &body.action, &body.resource_type),
+            None => ResourceList::Ids(Vec::new()),
+        };
+        (list, ix.revision())
+    })
+    .await?;
     let body_json = match list {
         ResourceList::All => {
             json!({ "all": true, "ids": [], "next_cursor": null, "revision": revision })
@@ -248,19 +247,15 @@ async fn subjects(
     caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let resource = ResourceRef::from(body.resource);
-    let (ids, revision) = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, body.at_least_revision, |ix| {
-            let ids: Vec<String> = ix
-                .list_subjects(&body.action, &resource)
-                .into_iter()
-                .map(|id| id.to_string())
-                .collect();
-            (ids, ix.revision())
-        })
-        .await
-        .map_err(crate::service::ServiceError::from)?;
+    let (ids, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
+        let ids: Vec<String> = ix
+            .list_subjects(&body.action, &resource)
+            .into_iter()
+            .map(|id| id.to_string())
+            .collect();
+        (ids, ix.revision())
+    })
+    .await?;
     let (ids, next) = page(ids, body.cursor.as_deref(), body.limit);
     Ok(HttpResponse::Ok().json(json!({
         "members": ids, "next_cursor": next, "revision": revision
@@ -275,21 +270,17 @@ async fn permissions(
     let (slug, member) = path.into_inner();
     caller.require_workspace(&slug)?;
     let key = MemberKey::parse(&member);
-    let answer = state
-        .access
-        .cache
-        .read(caller.token.workspace_id, None, |ix| {
-            ix.find_member(&key).map(|m| {
-                json!({
-                    "member": m,
-                    "roles": ix.permissions(m.id),
-                    "revision": ix.revision(),
-                })
+    let answer = with_index(&state, &caller, None, |ix| {
+        ix.find_member(&key).map(|m| {
+            json!({
+                "member": m,
+                "roles": ix.permissions(m.id),
+                "revision": ix.revision(),
             })
         })
-        .await
-        .map_err(crate::service::ServiceError::from)?
-        .ok_or_else(|| ApiError::NotFound("member".into()))?;
+    })
+    .await?
+    .ok_or_else(|| ApiError::NotFound("member".into()))?;
     Ok(HttpResponse::Ok().json(answer))
 }
 
