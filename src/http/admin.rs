@@ -535,3 +535,100 @@ async fn changes(
         .unwrap_or(query.after_revision);
     Ok(HttpResponse::Ok().json(json!({ "changes": events, "next_after_revision": next })))
 }
+
+// ---- invitations ---------------------------------------------------------------------------
+
+pub fn invite_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/workspaces/{slug}/invites", web::post().to(create_invite))
+        .route("/workspaces/{slug}/invites", web::get().to(list_invites))
+        .route(
+            "/workspaces/{slug}/invites/accept",
+            web::post().to(accept_invite),
+        )
+        .route(
+            "/workspaces/{slug}/invites/{id}",
+            web::delete().to(revoke_invite),
+        );
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewInvite {
+    email: String,
+    #[serde(default = "member_kind")]
+    kind: MemberKind,
+    #[serde(default)]
+    grants: Vec<crate::storage::InviteGrant>,
+    /// The inviting member; only owners may invite.
+    invited_by: String,
+    expires_in_days: Option<i64>,
+}
+
+async fn create_invite(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: Slug,
+    body: web::Json<NewInvite>,
+) -> Result<HttpResponse, ApiError> {
+    use secrecy::ExposeSecret;
+    let workspace = caller.workspace(&state, &slug).await?;
+    let body = body.into_inner();
+    let request = crate::service::invites::InviteRequest {
+        invited_by: body.invited_by,
+        email: body.email,
+        kind: body.kind,
+        grants: body.grants,
+        expires_in_days: body.expires_in_days,
+    };
+    let (invite, code) = state
+        .access
+        .create_invite(&workspace, request, &caller.change_context())
+        .await?;
+    Ok(HttpResponse::Created().json(json!({ "invite": invite, "code": code.expose_secret() })))
+}
+
+async fn list_invites(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: Slug,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let invites = state.store.list_invites(workspace.id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "invites": invites })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AcceptInvite {
+    code: String,
+}
+
+async fn accept_invite(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: Slug,
+    body: web::Json<AcceptInvite>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let code = secrecy::SecretString::from(body.into_inner().code);
+    let (member, revision) = state
+        .access
+        .accept_invite(&workspace, &code, &caller.change_context())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "member": member, "revision": revision })))
+}
+
+async fn revoke_invite(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let workspace = caller.workspace(&state, &slug).await?;
+    let ctx = caller.change_context();
+    state
+        .store
+        .revoke_invite(workspace.id, id, &ctx.actor, ctx.request_id.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "revoked": true })))
+}

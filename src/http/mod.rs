@@ -83,6 +83,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                 web::scope("/v1")
                     .configure(workspaces::routes)
                     .configure(admin::routes)
+                    .configure(admin::invite_routes)
                     .configure(access_api::routes),
             )
             .default_service(web::to(not_found))

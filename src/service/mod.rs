@@ -4,6 +4,7 @@
 //! instance's index before returning the new revision.
 
 pub mod cache;
+pub mod invites;
 pub mod legacy;
 
 use std::sync::Arc;

@@ -485,8 +485,39 @@ impl Store {
         changes: &[AuditedChange],
         ctx: &ChangeContext,
     ) -> Result<i64, StoreError> {
+        self.commit_changes_consuming(workspace_id, changes, ctx, None)
+            .await
+    }
+
+    /// [`Store::commit_changes`], also marking the invitation `consume_invite` accepted in the
+    /// same transaction: it must still be open (not accepted, revoked or expired), so an
+    /// invitation is used exactly once.
+    pub async fn commit_changes_consuming(
+        &self,
+        workspace_id: Uuid,
+        changes: &[AuditedChange],
+        ctx: &ChangeContext,
+        consume_invite: Option<Uuid>,
+    ) -> Result<i64, StoreError> {
         let now = Utc::now();
         in_transaction!(self, tx => {
+            if let Some(invite) = consume_invite {
+                let claimed = sqlx::query(
+                    "UPDATE invites SET accepted_at = $3 WHERE id = $1 AND workspace_id = $2 \
+                     AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
+                )
+                .bind(invite)
+                .bind(workspace_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if claimed != 1 {
+                    return Err(StoreError::Conflict(
+                        "this invitation was already used, revoked or has expired".into(),
+                    ));
+                }
+            }
             // Lock the workspace row first: writers of one workspace queue here.
             let (start,): (i64,) = sqlx::query_as(
                 "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",

@@ -11,6 +11,7 @@
 mod access;
 pub(crate) mod audit;
 mod error;
+mod invites;
 mod tokens;
 pub use tokens::TokenRejection;
 mod workspaces;
@@ -25,6 +26,7 @@ use sqlx::{
 
 pub use access::{AuditedChange, ChangeContext, ChangeEvent};
 pub use error::StoreError;
+pub use invites::{Invite, InviteGrant};
 
 /// Embedded migrations; the two folders carry the same version numbers (a test checks it).
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

@@ -314,7 +314,7 @@ on_both_backends! {
             "/resources/source/b-src".into(), "/members".into(), format!("/members/{member}"),
             "/members/zed@example.com".into(), "/groups".into(), format!("/groups/{group}"),
             format!("/groups/{group}/members"), "/grants".into(), format!("/grants?subject=user:{member}"),
-            format!("/users/{member}/permissions"),
+            format!("/users/{member}/permissions"), "/invites".into(),
         ];
         for rest in &gets {
             let (status, _) = app.get_json(&b.path(rest), &a.token).await;
@@ -331,6 +331,8 @@ on_both_backends! {
             ("/access/explain", json!({"user": member, "action": "source.read", "resource": {"type": "source", "id": "b-src"}})),
             ("/access/resources", json!({"user": member, "action": "source.read", "resource_type": "source"})),
             ("/access/subjects", json!({"action": "source.read", "resource": {"type": "source", "id": "b-src"}})),
+            ("/invites", json!({"email": "x@example.com", "invited_by": member})),
+            ("/invites/accept", json!({"code": "gh_invite_nope"})),
         ];
         for (rest, body) in posts {
             let (status, _) = app.post(&b.path(rest), &a.token, body).await;
@@ -339,6 +341,7 @@ on_both_backends! {
         let deletes = [
             "/resources/source/b-src".to_string(), format!("/members/{member}"), format!("/groups/{group}"),
             format!("/groups/{group}/members/{member}"), format!("/grants/{grant}"),
+            format!("/invites/{}", uuid::Uuid::new_v4()),
         ];
         for rest in &deletes {
             let (status, _) = app.delete(&b.path(rest), &a.token).await;

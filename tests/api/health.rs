@@ -65,10 +65,27 @@ async fn the_openapi_document_describes_the_contract_paths() {
     let doc: serde_json::Value = response.json().await.unwrap();
     assert_eq!(doc["openapi"], "3.1.0");
     let w = "/v1/workspaces/{slug}";
-    for path in ["/resources", "/resources/{type}/{id}", "/members", "/members/{member}", "/groups",
-                 "/groups/{id}/members", "/grants", "/grants/{id}", "/audit", "/changes",
-                 "/access/check", "/access/check-batch", "/access/explain", "/access/resources",
-                 "/access/subjects", "/users/{member}/permissions"] {
-        assert!(doc["paths"][format!("{w}{path}")].is_object(), "{path} is not documented");
+    for path in [
+        "/resources",
+        "/resources/{type}/{id}",
+        "/members",
+        "/members/{member}",
+        "/groups",
+        "/groups/{id}/members",
+        "/grants",
+        "/grants/{id}",
+        "/audit",
+        "/changes",
+        "/access/check",
+        "/access/check-batch",
+        "/access/explain",
+        "/access/resources",
+        "/access/subjects",
+        "/users/{member}/permissions",
+    ] {
+        assert!(
+            doc["paths"][format!("{w}{path}")].is_object(),
+            "{path} is not documented"
+        );
     }
 }

@@ -8,6 +8,7 @@ mod cli;
 mod effective_grants;
 mod health;
 mod instances;
+mod invites;
 mod legacy;
 mod migrations;
 mod tokens;
