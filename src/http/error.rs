@@ -94,6 +94,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(msg) => Self::Conflict(msg),
             StoreError::Invalid(msg) => Self::BadRequest(msg),
+            StoreError::PreconditionFailed(msg) => Self::Conflict(msg),
             other => Self::Internal(other.into()),
         }
     }

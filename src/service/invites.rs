@@ -10,7 +10,7 @@ use super::{normalise_email, AccessService, ServiceError};
 use crate::{
     access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, ResourceRef, Subject},
     domain::{token::digest, Workspace},
-    storage::{ChangeContext, Invite, InviteGrant},
+    storage::{ChangeContext, Invite, InviteGrant, SideWrite},
 };
 
 /// How long an invitation stays open unless the inviter says otherwise.
@@ -165,7 +165,12 @@ impl AccessService {
             ..ctx.clone()
         };
         self.store
-            .commit_changes_consuming(workspace.id, &changes, &ctx, Some(invite.id))
+            .commit_changes_with(
+                workspace.id,
+                &changes,
+                &ctx,
+                &[SideWrite::ConsumeInvite(invite.id)],
+            )
             .await?;
         let revision = self.cache.catch_up(workspace.id).await?;
         Ok((member, revision))

@@ -10,7 +10,12 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{audit::append_audit, in_transaction, with_pool, Store, StoreError};
+use super::{
+    audit::append_audit,
+    in_transaction,
+    side_writes::{write_side, SideWrite},
+    with_pool, Store, StoreError,
+};
 use crate::{
     access::{
         catalog, Change, Grant, GrantOrigin, GroupInfo, Member, MemberKind, MemberSource, Product,
@@ -485,39 +490,21 @@ impl Store {
         changes: &[AuditedChange],
         ctx: &ChangeContext,
     ) -> Result<i64, StoreError> {
-        self.commit_changes_consuming(workspace_id, changes, ctx, None)
+        self.commit_changes_with(workspace_id, changes, ctx, &[])
             .await
     }
 
-    /// [`Store::commit_changes`], also marking the invitation `consume_invite` accepted in the
-    /// same transaction: it must still be open (not accepted, revoked or expired), so an
-    /// invitation is used exactly once.
-    pub async fn commit_changes_consuming(
+    /// [`Store::commit_changes`] plus writes that belong to the same transaction but are not
+    /// access-model changes (claiming an invitation, a SCIM document); see [`SideWrite`].
+    pub async fn commit_changes_with(
         &self,
         workspace_id: Uuid,
         changes: &[AuditedChange],
         ctx: &ChangeContext,
-        consume_invite: Option<Uuid>,
+        side_writes: &[SideWrite],
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
         in_transaction!(self, tx => {
-            if let Some(invite) = consume_invite {
-                let claimed = sqlx::query(
-                    "UPDATE invites SET accepted_at = $3 WHERE id = $1 AND workspace_id = $2 \
-                     AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
-                )
-                .bind(invite)
-                .bind(workspace_id)
-                .bind(now)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-                if claimed != 1 {
-                    return Err(StoreError::Conflict(
-                        "this invitation was already used, revoked or has expired".into(),
-                    ));
-                }
-            }
             // Lock the workspace row first: writers of one workspace queue here.
             let (start,): (i64,) = sqlx::query_as(
                 "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",
@@ -553,6 +540,9 @@ impl Store {
                     request_id: ctx.request_id.clone(),
                 };
                 append_audit!(&mut *tx, &entry)?;
+            }
+            for side in side_writes {
+                write_side!(tx, workspace_id, side, now);
             }
             sqlx::query("UPDATE workspaces SET revision = $2 WHERE id = $1")
                 .bind(workspace_id)

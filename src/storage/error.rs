@@ -10,6 +10,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// An `If-Match` version did not match the stored one.
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migration error: {0}")]

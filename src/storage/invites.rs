@@ -1,6 +1,6 @@
 //! Invitations: who was invited to a workspace, with which grants, until when. Only a digest
 //! of the invitation code is stored; acceptance is claimed inside the transaction that creates
-//! the membership ([`Store::commit_changes_consuming`]).
+//! the membership ([`crate::storage::SideWrite::ConsumeInvite`]).
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;

@@ -12,6 +12,7 @@ mod access;
 pub(crate) mod audit;
 mod error;
 mod invites;
+pub mod side_writes;
 mod tokens;
 pub use tokens::TokenRejection;
 mod workspaces;
@@ -27,6 +28,7 @@ use sqlx::{
 pub use access::{AuditedChange, ChangeContext, ChangeEvent};
 pub use error::StoreError;
 pub use invites::{Invite, InviteGrant};
+pub use side_writes::SideWrite;
 
 /// Embedded migrations; the two folders carry the same version numbers (a test checks it).
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");

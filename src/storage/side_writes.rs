@@ -1,0 +1,114 @@
+//! Writes that ride in the transaction of an access-model commit without being access-model
+//! changes themselves: claiming an invitation, and the SCIM document of a User or Group.
+//! Keeping them in the same transaction means a SCIM create either lands whole (membership,
+//! document, revision, change feed, audit) or not at all.
+
+use uuid::Uuid;
+
+/// One extra write of [`crate::storage::Store::commit_changes_with`].
+#[derive(Debug, Clone)]
+pub enum SideWrite {
+    /// Marks the invitation used; fails the transaction if it is not open any more.
+    ConsumeInvite(Uuid),
+    /// The SCIM User view of a membership (which must exist by then).
+    ScimUser {
+        membership_id: Uuid,
+        user_name: String,
+        external_id: Option<String>,
+        doc: serde_json::Value,
+        /// `If-Match`: fails with `PreconditionFailed` unless the stored version is this one.
+        expected_version: Option<i64>,
+    },
+    /// The SCIM Group document of a group (which must exist by then).
+    ScimGroup {
+        group_id: Uuid,
+        doc: serde_json::Value,
+        expected_version: Option<i64>,
+    },
+}
+
+/// Runs one [`SideWrite`] in the caller's transaction.
+macro_rules! write_side {
+    ($tx:expr, $workspace_id:expr, $side:expr, $now:expr) => {{
+        use $crate::storage::side_writes::SideWrite;
+        let ws: uuid::Uuid = $workspace_id;
+        match $side {
+            SideWrite::ConsumeInvite(invite) => {
+                let claimed = sqlx::query(
+                    "UPDATE invites SET accepted_at = $3 WHERE id = $1 AND workspace_id = $2 \
+                     AND accepted_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
+                )
+                .bind(invite)
+                .bind(ws)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                if claimed != 1 {
+                    return Err(StoreError::Conflict(
+                        "this invitation was already used, revoked or has expired".into(),
+                    ));
+                }
+            }
+            SideWrite::ScimUser {
+                membership_id,
+                user_name,
+                external_id,
+                doc,
+                expected_version,
+            } => {
+                let updated = sqlx::query(
+                    "UPDATE memberships SET user_name = $3, user_name_key = $4, external_id = $5, \
+                     scim_doc = $6, version = version + 1, updated_at = $7 \
+                     WHERE id = $1 AND workspace_id = $2 AND ($8 IS NULL OR version = $8)",
+                )
+                .bind(membership_id)
+                .bind(ws)
+                .bind(user_name)
+                .bind(user_name.to_lowercase())
+                .bind(external_id.as_deref())
+                .bind(sqlx::types::Json(doc))
+                .bind($now)
+                .bind(*expected_version)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| {
+                    StoreError::on_unique_violation(
+                        e,
+                        format!("userName {user_name:?} is already taken in this workspace"),
+                    )
+                })?
+                .rows_affected();
+                if updated != 1 {
+                    return Err(StoreError::PreconditionFailed(
+                        "the user changed since the version you sent (If-Match)".into(),
+                    ));
+                }
+            }
+            SideWrite::ScimGroup {
+                group_id,
+                doc,
+                expected_version,
+            } => {
+                let updated = sqlx::query(
+                    "UPDATE groups SET scim_doc = $3, version = version + 1, updated_at = $4 \
+                     WHERE id = $1 AND workspace_id = $2 AND ($5 IS NULL OR version = $5)",
+                )
+                .bind(group_id)
+                .bind(ws)
+                .bind(sqlx::types::Json(doc))
+                .bind($now)
+                .bind(*expected_version)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                if updated != 1 {
+                    return Err(StoreError::PreconditionFailed(
+                        "the group changed since the version you sent (If-Match)".into(),
+                    ));
+                }
+            }
+        }
+    }};
+}
+pub(crate) use write_side;
