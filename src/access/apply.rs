@@ -63,15 +63,23 @@ impl WorkspaceIndex {
             Change::MemberRemoved { membership_id } => self.remove_member(*membership_id),
             Change::GroupUpserted { group } => self.upsert_group(group.clone()),
             Change::GroupRemoved { group_id } => self.remove_group(*group_id),
-            Change::GroupMemberAdded {
+            Change::GroupMembersAdded {
                 group_id,
-                membership_id,
+                membership_ids,
                 source,
-            } => self.add_link(*group_id, *membership_id, *source),
-            Change::GroupMemberRemoved {
+            } => {
+                for membership_id in membership_ids {
+                    self.add_link(*group_id, *membership_id, *source);
+                }
+            }
+            Change::GroupMembersRemoved {
                 group_id,
-                membership_id,
-            } => self.remove_link(*group_id, *membership_id),
+                membership_ids,
+            } => {
+                for membership_id in membership_ids {
+                    self.remove_link(*group_id, *membership_id);
+                }
+            }
             Change::ResourceUpserted { resource } => self.upsert_resource(resource.clone()),
             Change::ResourceRemoved { resource } => self.remove_resource(resource),
             Change::GrantAdded { grant } => self.add_grant(grant.clone()),

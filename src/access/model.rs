@@ -238,21 +238,22 @@ pub enum Change {
         /// Group id.
         group_id: Uuid,
     },
-    /// Adds (or re-sources) a membership in a group.
-    GroupMemberAdded {
+    /// Adds (or re-sources) memberships in a group; one change for a whole batch, so a
+    /// 10,000-member SCIM PATCH is one feed entry and a few multi-row inserts.
+    GroupMembersAdded {
         /// Group id.
         group_id: Uuid,
-        /// Membership id.
-        membership_id: Uuid,
-        /// Where the link came from.
+        /// Membership ids.
+        membership_ids: Vec<Uuid>,
+        /// Where the links came from.
         source: MemberSource,
     },
-    /// Removes a membership from a group.
-    GroupMemberRemoved {
+    /// Removes memberships from a group.
+    GroupMembersRemoved {
         /// Group id.
         group_id: Uuid,
-        /// Membership id.
-        membership_id: Uuid,
+        /// Membership ids.
+        membership_ids: Vec<Uuid>,
     },
     /// Registers or updates a resource instance.
     ResourceUpserted {

@@ -353,9 +353,9 @@ impl AccessService {
     ) -> Result<i64, ServiceError> {
         self.group(workspace, group_id).await?;
         let member = self.member(workspace, member).await?;
-        let change = Change::GroupMemberAdded {
+        let change = Change::GroupMembersAdded {
             group_id,
-            membership_id: member.id,
+            membership_ids: vec![member.id],
             source,
         };
         self.commit(workspace, vec![change.into()], ctx).await
@@ -371,9 +371,9 @@ impl AccessService {
     ) -> Result<i64, ServiceError> {
         self.group(workspace, group_id).await?;
         let member = self.member(workspace, member).await?;
-        let change = Change::GroupMemberRemoved {
+        let change = Change::GroupMembersRemoved {
             group_id,
-            membership_id: member.id,
+            membership_ids: vec![member.id],
         };
         self.commit(workspace, vec![change.into()], ctx).await
     }

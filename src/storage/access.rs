@@ -195,21 +195,12 @@ fn audit_names(change: &Change) -> (&'static str, String) {
         }
         Change::GroupUpserted { group } => ("group.upsert", format!("group:{}", group.id)),
         Change::GroupRemoved { group_id } => ("group.delete", format!("group:{group_id}")),
-        Change::GroupMemberAdded {
-            group_id,
-            membership_id,
-            ..
-        } => (
-            "group.member.add",
-            format!("group:{group_id}/member:{membership_id}"),
-        ),
-        Change::GroupMemberRemoved {
-            group_id,
-            membership_id,
-        } => (
-            "group.member.remove",
-            format!("group:{group_id}/member:{membership_id}"),
-        ),
+        Change::GroupMembersAdded { group_id, .. } => {
+            ("group.members.add", format!("group:{group_id}"))
+        }
+        Change::GroupMembersRemoved { group_id, .. } => {
+            ("group.members.remove", format!("group:{group_id}"))
+        }
         Change::ResourceUpserted { resource } => (
             "resource.upsert",
             format!("resource:{}:{}", resource.resource_type, resource.id),
@@ -345,26 +336,43 @@ macro_rules! write_change {
                     .execute(&mut *$tx)
                     .await?;
             }
-            Change::GroupMemberAdded { group_id, membership_id, source } => {
-                sqlx::query(
-                    "INSERT INTO group_members (group_id, membership_id, workspace_id, source, added_at) \
-                     VALUES ($1, $2, $3, $4, $5) \
-                     ON CONFLICT (group_id, membership_id) DO UPDATE SET source = $4",
-                )
-                .bind(group_id)
-                .bind(membership_id)
-                .bind(ws)
-                .bind(source_str(*source))
-                .bind(now)
-                .execute(&mut *$tx)
-                .await?;
+            Change::GroupMembersAdded { group_id, membership_ids, source } => {
+                // Multi-row inserts: a 10,000-member PATCH is ten statements, not 10,000.
+                for chunk in membership_ids.chunks(1_000) {
+                    let values = (0..chunk.len())
+                        .map(|i| format!("(${}, $1, $2, $3, $4)", i + 5))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "INSERT INTO group_members (membership_id, group_id, workspace_id, source, added_at) \
+                         VALUES {values} ON CONFLICT (group_id, membership_id) DO UPDATE SET source = excluded.source"
+                    );
+                    let mut query = sqlx::query(&sql)
+                        .bind(group_id)
+                        .bind(ws)
+                        .bind(source_str(*source))
+                        .bind(now);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *$tx).await?;
+                }
             }
-            Change::GroupMemberRemoved { group_id, membership_id } => {
-                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND membership_id = $2")
-                    .bind(group_id)
-                    .bind(membership_id)
-                    .execute(&mut *$tx)
-                    .await?;
+            Change::GroupMembersRemoved { group_id, membership_ids } => {
+                for chunk in membership_ids.chunks(1_000) {
+                    let list = (0..chunk.len())
+                        .map(|i| format!("${}", i + 2))
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    let sql = format!(
+                        "DELETE FROM group_members WHERE group_id = $1 AND membership_id IN ({list})"
+                    );
+                    let mut query = sqlx::query(&sql).bind(group_id);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    query.execute(&mut *$tx).await?;
+                }
             }
             Change::ResourceUpserted { resource } => {
                 let (parent_type, parent_id) = match &resource.parent {

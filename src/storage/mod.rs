@@ -12,6 +12,7 @@ mod access;
 pub(crate) mod audit;
 mod error;
 mod invites;
+pub mod scim;
 pub mod side_writes;
 mod tokens;
 pub use tokens::TokenRejection;

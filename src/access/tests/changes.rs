@@ -48,9 +48,9 @@ fn replaying_the_snapshot_as_changes_gives_the_same_index() {
     changes.extend(
         snap.group_members
             .iter()
-            .map(|(g, m, s)| Change::GroupMemberAdded {
+            .map(|(g, m, s)| Change::GroupMembersAdded {
                 group_id: *g,
-                membership_id: *m,
+                membership_ids: vec![*m],
                 source: *s,
             }),
     );
@@ -162,9 +162,9 @@ fn groups_upserted_removed_and_links() {
     let e = ix.explain(CAROL, "source.read", &ios());
     assert!(format!("{:?}", e.via).contains("Read-only"));
 
-    let add = Change::GroupMemberAdded {
+    let add = Change::GroupMembersAdded {
         group_id: READERS,
-        membership_id: NORA,
+        membership_ids: vec![NORA],
         source: MemberSource::Scim,
     };
     apply2(&mut ix, add);
@@ -173,17 +173,17 @@ fn groups_upserted_removed_and_links() {
     assert!(ix.check(NORA, "source.read", &ios()));
     apply2(
         &mut ix,
-        Change::GroupMemberRemoved {
+        Change::GroupMembersRemoved {
             group_id: READERS,
-            membership_id: NORA,
+            membership_ids: vec![NORA],
         },
     );
     assert!(!ix.check(NORA, "source.read", &ios()));
     assert!(ix.member_groups(NORA).is_empty());
     // links to unknown groups or members are ignored
-    let bogus = Change::GroupMemberAdded {
+    let bogus = Change::GroupMembersAdded {
         group_id: Uuid::from_u128(777),
-        membership_id: NORA,
+        membership_ids: vec![NORA],
         source: MemberSource::Manual,
     };
     apply2(&mut ix, bogus);

@@ -377,11 +377,11 @@ fn serde_shapes() {
         j(&Subject::User(Uuid::nil())),
         r#"{"type":"user","id":"00000000-0000-0000-0000-000000000000"}"#
     );
-    let c = Change::GroupMemberRemoved {
+    let c = Change::GroupMembersRemoved {
         group_id: ENG,
-        membership_id: BOB,
+        membership_ids: vec![BOB],
     };
-    assert!(j(&c).starts_with(r#"{"kind":"group_member_removed","#));
+    assert!(j(&c).starts_with(r#"{"kind":"group_members_removed","#));
     assert_eq!(j(&Product::Personas), r#""personas""#);
     assert_eq!("protocols".parse::<Product>(), Ok(Product::Protocols));
     assert!("x".parse::<Product>().is_err());
