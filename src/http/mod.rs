@@ -14,7 +14,7 @@ use std::net::TcpListener;
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
-pub use auth::ServicePrincipal;
+pub use auth::{bearer_secret, ServicePrincipal};
 pub use error::ApiError;
 
 use crate::{config::Settings, service::AccessService, storage::Store};

@@ -230,7 +230,10 @@ mod tests {
     fn display_and_context() {
         let err = ScimError::no_target("nothing matched").context("operation 2");
         assert_eq!(err.detail, "operation 2: nothing matched");
-        assert_eq!(err.to_string(), "400 noTarget: operation 2: nothing matched");
+        assert_eq!(
+            err.to_string(),
+            "400 noTarget: operation 2: nothing matched"
+        );
         assert_eq!(ScimError::not_found("gone").to_string(), "404: gone");
     }
 }

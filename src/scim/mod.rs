@@ -1,4 +1,10 @@
-//! SCIM 2.0 (RFC 7643, RFC 7644). So far: the filter language (`filter`), parsed into a typed
-//! AST and validated against a schema; the endpoints arrive with the SCIM issue.
+//! SCIM 2.0 (RFC 7643, RFC 7644): the server Okta and Microsoft Entra ID provision into.
+//! A SCIM User is a workspace membership; a SCIM Group is a workspace group; both land in the
+//! one grant model.
 
+pub mod error;
 pub mod filter;
+pub mod http;
+pub mod patch;
+pub mod projection;
+pub mod schema;

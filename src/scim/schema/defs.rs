@@ -35,11 +35,7 @@ fn reference(
     AttributeDef::new(name, AttrType::Reference, description).reference_types(types)
 }
 
-fn complex(
-    name: &'static str,
-    description: &'static str,
-    subs: Vec<AttributeDef>,
-) -> AttributeDef {
+fn complex(name: &'static str, description: &'static str, subs: Vec<AttributeDef>) -> AttributeDef {
     AttributeDef::new(name, AttrType::Complex, description).sub_attributes(subs)
 }
 
@@ -60,7 +56,10 @@ fn multi_complex(
         description,
         vec![
             value,
-            string("display", "A human-readable name, primarily used for display."),
+            string(
+                "display",
+                "A human-readable name, primarily used for display.",
+            ),
             string("type", "A label indicating the attribute's function.").canonical(types),
             boolean(
                 "primary",
@@ -74,11 +73,18 @@ fn multi_complex(
 /// The common attributes of every resource (RFC 7643 §3.1).
 fn common() -> Vec<AttributeDef> {
     vec![
-        read_only(string("id", "Unique, stable identifier assigned by the service provider."))
-            .case_exact()
-            .returned(Returned::Always)
-            .uniqueness(Uniqueness::Server),
-        string("externalId", "Identifier of the resource as defined by the client.").case_exact(),
+        read_only(string(
+            "id",
+            "Unique, stable identifier assigned by the service provider.",
+        ))
+        .case_exact()
+        .returned(Returned::Always)
+        .uniqueness(Uniqueness::Server),
+        string(
+            "externalId",
+            "Identifier of the resource as defined by the client.",
+        )
+        .case_exact(),
         read_only(complex(
             "meta",
             "Resource metadata maintained by the service provider.",
@@ -94,10 +100,8 @@ fn common() -> Vec<AttributeDef> {
                     AttrType::DateTime,
                     "When the resource was last updated.",
                 )),
-                read_only(reference("location", &["uri"], "The URI of the resource."))
-                    .case_exact(),
-                read_only(string("version", "The entity tag (ETag) of the resource."))
-                    .case_exact(),
+                read_only(reference("location", &["uri"], "The URI of the resource.")).case_exact(),
+                read_only(string("version", "The entity tag (ETag) of the resource.")).case_exact(),
             ],
         )),
     ]
@@ -106,9 +110,12 @@ fn common() -> Vec<AttributeDef> {
 fn user_attributes() -> Vec<AttributeDef> {
     let value = |description| string("value", description);
     vec![
-        string("userName", "Unique identifier for the user, used to authenticate.")
-            .required()
-            .uniqueness(Uniqueness::Server),
+        string(
+            "userName",
+            "Unique identifier for the user, used to authenticate.",
+        )
+        .required()
+        .uniqueness(Uniqueness::Server),
         complex(
             "name",
             "The components of the user's real name.",
@@ -123,12 +130,25 @@ fn user_attributes() -> Vec<AttributeDef> {
         ),
         string("displayName", "The name of the user, suitable for display."),
         string("nickName", "The casual way to address the user."),
-        reference("profileUrl", &["external"], "A URI of the user's online profile."),
+        reference(
+            "profileUrl",
+            &["external"],
+            "A URI of the user's online profile.",
+        ),
         string("title", "The user's title, such as \"Vice President\"."),
-        string("userType", "The relationship to the organisation, e.g. \"Employee\"."),
+        string(
+            "userType",
+            "The relationship to the organisation, e.g. \"Employee\".",
+        ),
         string("preferredLanguage", "Preferred written or spoken language."),
-        string("locale", "Default location for localisation, e.g. \"en-US\"."),
-        string("timezone", "Time zone in IANA format, e.g. \"Europe/Paris\"."),
+        string(
+            "locale",
+            "Default location for localisation, e.g. \"en-US\".",
+        ),
+        string(
+            "timezone",
+            "Time zone in IANA format, e.g. \"Europe/Paris\".",
+        ),
         boolean("active", "The user's administrative status."),
         string("password", "The user's cleartext password; never returned.")
             .mutability(Mutability::WriteOnly)
@@ -161,12 +181,18 @@ fn user_attributes() -> Vec<AttributeDef> {
             "addresses",
             "Physical mailing addresses for the user.",
             vec![
-                string("formatted", "The full mailing address, formatted for display."),
+                string(
+                    "formatted",
+                    "The full mailing address, formatted for display.",
+                ),
                 string("streetAddress", "The full street address component."),
                 string("locality", "The city or locality component."),
                 string("region", "The state or region component."),
                 string("postalCode", "The zip code or postal code component."),
-                string("country", "The country name component (ISO 3166-1 alpha-2)."),
+                string(
+                    "country",
+                    "The country name component (ISO 3166-1 alpha-2).",
+                ),
                 string("type", "A label indicating the address's function.")
                     .canonical(&["work", "home", "other"]),
                 boolean("primary", "Whether this is the preferred mailing address."),
@@ -178,7 +204,11 @@ fn user_attributes() -> Vec<AttributeDef> {
             "Groups the user belongs to, computed by the service provider.",
             vec![
                 read_only(string("value", "The identifier of the group.")).case_exact(),
-                read_only(reference("$ref", &["User", "Group"], "The URI of the group.")),
+                read_only(reference(
+                    "$ref",
+                    &["User", "Group"],
+                    "The URI of the group.",
+                )),
                 read_only(string("display", "A human-readable name of the group.")),
                 read_only(string("type", "Membership kind.")).canonical(&["direct", "indirect"]),
             ],
@@ -190,11 +220,20 @@ fn user_attributes() -> Vec<AttributeDef> {
             value("The value of an entitlement."),
             &[],
         ),
-        multi_complex("roles", "Roles of the user.", value("The value of a role."), &[]),
+        multi_complex(
+            "roles",
+            "Roles of the user.",
+            value("The value of a role."),
+            &[],
+        ),
         multi_complex(
             "x509Certificates",
             "X.509 certificates issued to the user.",
-            AttributeDef::new("value", AttrType::Binary, "DER-encoded certificate, base64."),
+            AttributeDef::new(
+                "value",
+                AttrType::Binary,
+                "DER-encoded certificate, base64.",
+            ),
             &[],
         ),
     ]

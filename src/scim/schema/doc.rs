@@ -39,7 +39,10 @@ pub(crate) fn remove(map: &mut Map<String, Value>, name: &str) -> Option<Value> 
 
 /// Stores `value` under the canonical `name`, dropping other spellings.
 pub(crate) fn set(map: &mut Map<String, Value>, name: &str, value: Value) {
-    if map.keys().any(|k| k != name && k.eq_ignore_ascii_case(name)) {
+    if map
+        .keys()
+        .any(|k| k != name && k.eq_ignore_ascii_case(name))
+    {
         remove(map, name);
     }
     map.insert(name.to_string(), value);
