@@ -228,7 +228,7 @@ impl Settings {
 
 /// `http://host:port` for the bind address; an unspecified address (0.0.0.0) is shown as
 /// `localhost`, since no client can reach "0.0.0.0".
-fn default_public_url(bind: SocketAddr) -> String {
+pub fn default_public_url(bind: SocketAddr) -> String {
     if bind.ip().is_unspecified() {
         format!("http://localhost:{}", bind.port())
     } else {

@@ -95,6 +95,7 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict(msg) => Self::Conflict(msg),
             StoreError::Invalid(msg) => Self::BadRequest(msg),
             StoreError::PreconditionFailed(msg) => Self::Conflict(msg),
+            StoreError::InvalidFilter(msg) => Self::BadRequest(msg),
             other => Self::Internal(other.into()),
         }
     }

@@ -38,9 +38,14 @@ pub struct Application {
 
 impl Application {
     /// Binds the listener (port 0 picks a free port) and prepares the server over `store`.
-    pub fn build(settings: Settings, store: Store) -> std::io::Result<Self> {
+    pub fn build(mut settings: Settings, store: Store) -> std::io::Result<Self> {
         let listener = TcpListener::bind(settings.bind)?;
-        let port = listener.local_addr()?.port();
+        let bound = listener.local_addr()?;
+        let port = bound.port();
+        // A public URL derived from a port-0 bind names the port actually bound.
+        if settings.public_url == crate::config::default_public_url(settings.bind) {
+            settings.public_url = crate::config::default_public_url(bound);
+        }
         let access = AccessService::new(store.clone());
         access.cache.spawn_poller();
         let state = AppState {
@@ -86,6 +91,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .configure(admin::invite_routes)
                     .configure(access_api::routes),
             )
+            .configure(crate::scim::routes::routes)
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)

@@ -51,15 +51,22 @@ impl From<StoreError> for ScimError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(what) => ScimError::not_found(format!("{what} not found")),
-            StoreError::Conflict(msg) if msg.contains("already taken") || msg.contains("already exists") => {
+            StoreError::Conflict(msg)
+                if msg.contains("already taken") || msg.contains("already exists") =>
+            {
                 ScimError::uniqueness(msg)
             }
             StoreError::Conflict(msg) => ScimError::conflict(msg),
             StoreError::Invalid(msg) => ScimError::invalid_value(msg),
             StoreError::PreconditionFailed(msg) => ScimError::new(412, None, msg),
+            StoreError::InvalidFilter(msg) => ScimError::invalid_filter(msg),
             other => {
                 tracing::error!(error.cause_chain = ?other, "scim storage failure");
-                ScimError::new(500, None, "internal error; quote the requestId when reporting it")
+                ScimError::new(
+                    500,
+                    None,
+                    "internal error; quote the requestId when reporting it",
+                )
             }
         }
     }
@@ -154,7 +161,11 @@ impl FromRequest for ScimPrincipal {
             })?;
             let state =
                 state.ok_or_else(|| ScimError::new(500, None, "application state is missing"))?;
-            match state.store.authenticate_token(&secret, TokenKind::Scim).await? {
+            match state
+                .store
+                .authenticate_token(&secret, TokenKind::Scim)
+                .await?
+            {
                 Ok(token) => {
                     let span = tracing::Span::current();
                     span.record("workspace", token.workspace_slug.as_str());
@@ -164,9 +175,9 @@ impl FromRequest for ScimPrincipal {
                 Err(TokenRejection::Revoked) => {
                     Err(ScimError::forbidden("this SCIM token has been revoked"))
                 }
-                Err(TokenRejection::Unknown | TokenRejection::WrongKind) => {
-                    Err(ScimError::unauthorized("the bearer token is not a valid SCIM token"))
-                }
+                Err(TokenRejection::Unknown | TokenRejection::WrongKind) => Err(
+                    ScimError::unauthorized("the bearer token is not a valid SCIM token"),
+                ),
             }
         })
     }

@@ -164,15 +164,14 @@ impl AccessService {
             provenance: "invite",
             ..ctx.clone()
         };
-        self.store
-            .commit_changes_with(
-                workspace.id,
-                &changes,
+        let revision = self
+            .commit_with(
+                workspace,
+                changes,
                 &ctx,
                 &[SideWrite::ConsumeInvite(invite.id)],
             )
             .await?;
-        let revision = self.cache.catch_up(workspace.id).await?;
         Ok((member, revision))
     }
 }

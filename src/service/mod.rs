@@ -19,7 +19,7 @@ use crate::{
         MemberSource, Resource, ResourceRef, Scope, Subject, WorkspaceIndex,
     },
     domain::Workspace,
-    storage::{AuditedChange, ChangeContext, Store, StoreError},
+    storage::{AuditedChange, ChangeContext, SideWrite, Store, StoreError},
 };
 
 /// Resource types other services may register.
@@ -100,6 +100,21 @@ impl AccessService {
         }
         self.store
             .commit_changes(workspace.id, &changes, ctx)
+            .await?;
+        Ok(self.cache.catch_up(workspace.id).await?)
+    }
+
+    /// [`AccessService::commit`] with extra writes in the same transaction (SCIM documents,
+    /// invitation claims).
+    pub async fn commit_with(
+        &self,
+        workspace: &Workspace,
+        changes: Vec<AuditedChange>,
+        ctx: &ChangeContext,
+        side_writes: &[SideWrite],
+    ) -> Result<i64, ServiceError> {
+        self.store
+            .commit_changes_with(workspace.id, &changes, ctx, side_writes)
             .await?;
         Ok(self.cache.catch_up(workspace.id).await?)
     }

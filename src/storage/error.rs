@@ -10,6 +10,9 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// A SCIM filter or sort that cannot be run (RFC 7644 `invalidFilter`).
+    #[error("{0}")]
+    InvalidFilter(String),
     /// An `If-Match` version did not match the stored one.
     #[error("{0}")]
     PreconditionFailed(String),

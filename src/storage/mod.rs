@@ -13,6 +13,7 @@ pub(crate) mod audit;
 mod error;
 mod invites;
 pub mod scim;
+pub mod scim_filter;
 pub mod side_writes;
 mod tokens;
 pub use tokens::TokenRejection;

@@ -6,7 +6,11 @@ use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{with_pool, Store, StoreError};
+use super::{
+    scim_filter::{filter_sql, order_by, BindScim, Dialect, ScimTable, SortOrder},
+    with_pool, Store, StoreError,
+};
+use crate::scim::filter::{ResolvedAttr, TypedFilter};
 
 /// A membership as SCIM sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]
@@ -165,5 +169,130 @@ impl Store {
             found.extend(rows.into_iter().map(|(id,)| id));
         }
         Ok(found)
+    }
+}
+
+/// What a SCIM list asks for: filter, sort, and the page (0-based offset).
+#[derive(Debug, Clone, Copy)]
+pub struct ScimQuery<'a> {
+    pub filter: Option<&'a TypedFilter>,
+    pub sort: Option<(&'a ResolvedAttr, SortOrder)>,
+    pub offset: i64,
+    /// 0 asks only for the total.
+    pub limit: i64,
+}
+
+/// The `WHERE` addition, `ORDER BY` and binds of a SCIM list, for one backend.
+struct ListSql {
+    filter: String,
+    order: String,
+    binds: Vec<super::scim_filter::SqlBind>,
+    next_placeholder: usize,
+}
+
+fn list_sql(
+    query: &ScimQuery<'_>,
+    table: ScimTable,
+    dialect: Dialect,
+    id_column: &str,
+) -> Result<ListSql, StoreError> {
+    let invalid = |e: super::scim_filter::FilterSqlError| StoreError::InvalidFilter(e.to_string());
+    let mut binds = Vec::new();
+    let mut next = 2; // $1 is the workspace
+    let filter = match query.filter {
+        Some(f) => {
+            let fragment = filter_sql(f, table, dialect, next).map_err(invalid)?;
+            next += fragment.binds.len();
+            binds.extend(fragment.binds);
+            format!(" AND {}", fragment.sql)
+        }
+        None => String::new(),
+    };
+    let order = match query.sort {
+        Some((attr, direction)) => {
+            let fragment = order_by(attr, table, dialect, direction, next).map_err(invalid)?;
+            next += fragment.binds.len();
+            binds.extend(fragment.binds);
+            format!("{}, {id_column}", fragment.sql)
+        }
+        None => id_column.to_string(),
+    };
+    Ok(ListSql {
+        filter,
+        order,
+        binds,
+        next_placeholder: next,
+    })
+}
+
+impl Store {
+    /// One page of SCIM Users matching the query, and how many match in all.
+    pub async fn scim_list_users(
+        &self,
+        workspace_id: Uuid,
+        query: &ScimQuery<'_>,
+    ) -> Result<(i64, Vec<ScimUserRow>), StoreError> {
+        with_pool!(self, pool => {
+            let sql = list_sql(query, ScimTable::Users, Dialect::of_pool(pool), "m.id")?;
+            let count_sql = format!("SELECT COUNT(*) {USER_FROM}{}", sql.filter);
+            let (total,): (i64,) = sqlx::query_as(&count_sql)
+                .bind(workspace_id)
+                .bind_scim(sql.binds.clone())
+                .fetch_one(pool)
+                .await?;
+            if query.limit == 0 || total == 0 {
+                return Ok((total, Vec::new()));
+            }
+            let page_sql = format!(
+                "SELECT {USER_COLUMNS} {USER_FROM}{} ORDER BY {} LIMIT ${} OFFSET ${}",
+                sql.filter,
+                sql.order,
+                sql.next_placeholder,
+                sql.next_placeholder + 1
+            );
+            let rows: Vec<ScimUserRow> = sqlx::query_as(&page_sql)
+                .bind(workspace_id)
+                .bind_scim(sql.binds)
+                .bind(query.limit)
+                .bind(query.offset)
+                .fetch_all(pool)
+                .await?;
+            Ok((total, rows))
+        })
+    }
+
+    /// One page of SCIM Groups matching the query, and how many match in all.
+    pub async fn scim_list_groups(
+        &self,
+        workspace_id: Uuid,
+        query: &ScimQuery<'_>,
+    ) -> Result<(i64, Vec<ScimGroupRow>), StoreError> {
+        with_pool!(self, pool => {
+            let sql = list_sql(query, ScimTable::Groups, Dialect::of_pool(pool), "g.id")?;
+            let count_sql = format!("SELECT COUNT(*) {GROUP_FROM}{}", sql.filter);
+            let (total,): (i64,) = sqlx::query_as(&count_sql)
+                .bind(workspace_id)
+                .bind_scim(sql.binds.clone())
+                .fetch_one(pool)
+                .await?;
+            if query.limit == 0 || total == 0 {
+                return Ok((total, Vec::new()));
+            }
+            let page_sql = format!(
+                "SELECT {GROUP_COLUMNS} {GROUP_FROM}{} ORDER BY {} LIMIT ${} OFFSET ${}",
+                sql.filter,
+                sql.order,
+                sql.next_placeholder,
+                sql.next_placeholder + 1
+            );
+            let rows: Vec<ScimGroupRow> = sqlx::query_as(&page_sql)
+                .bind(workspace_id)
+                .bind_scim(sql.binds)
+                .bind(query.limit)
+                .bind(query.offset)
+                .fetch_all(pool)
+                .await?;
+            Ok((total, rows))
+        })
     }
 }

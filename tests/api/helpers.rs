@@ -167,6 +167,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     let mut settings = Settings::load_from(None, &[]).expect("default settings");
     settings.database_url = database_url.to_string();
     settings.bind = "127.0.0.1:0".parse().unwrap();
+    settings.public_url = gatehouse::config::default_public_url(settings.bind);
     settings.log_format = LogFormat::Text;
     settings.max_body_bytes = 256 * 1024;
     settings.database_max_connections = 5;
@@ -179,14 +180,13 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         gatehouse::telemetry::init(LogFormat::Text, "debug");
     }
     let db = TestDatabase::create(backend).await?;
-    let mut settings = test_settings(&db.url);
+    let settings = test_settings(&db.url);
     let store = Store::connect(&settings.database_url, settings.database_max_connections)
         .await
         .expect("connect test database");
     store.migrate().await.expect("migrate test database");
     let app = Application::build(settings.clone(), store.clone()).expect("bind test server");
     let address = format!("http://127.0.0.1:{}", app.port());
-    settings.public_url = address.clone();
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,

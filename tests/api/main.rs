@@ -11,5 +11,6 @@ mod instances;
 mod invites;
 mod legacy;
 mod migrations;
+mod scim;
 mod tokens;
 mod workspaces;

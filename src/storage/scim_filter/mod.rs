@@ -7,6 +7,8 @@
 //! every JSON path travels as a bind parameter ([`SqlBind`], numbered `$n` from the caller's
 //! first free placeholder, which both sqlx drivers accept); the SQL text holds only column
 //! names, operators and type-name constants. [`BindScim`] puts the binds on a sqlx query.
+//! On PostgreSQL every placeholder is cast to its type (`$3::text`, `$4::float8`): sqlx
+//! caches prepared statements by SQL text, so the text must fix the parameter types.
 //!
 //! Storage: `id`, `userName` / `displayName` (through the lower-cased `*_key` column unless
 //! the schema says `caseExact`), `externalId`, `active`, `meta.created` and
@@ -29,7 +31,11 @@
 //! - `co` / `sw` / `ew` use `LIKE … ESCAPE '\'` with `%`, `_` and `\` escaped; case-exact
 //!   attributes on SQLite (whose `LIKE` ignores ASCII case) use `instr` / `substr` instead.
 //! - Multi-valued attributes (`emails.value eq …`, `emails[type eq "work" and …]`) match when
-//!   some element does; a value that is not a JSON array holds no elements.
+//!   some element does; a value that is not a JSON array holds no elements, and inside
+//!   `attr[…]` an element that is not a JSON object never matches. A sub-attribute outside
+//!   `[…]` is matched element-wise for the core multi-valued User attributes (`emails`,
+//!   `phoneNumbers`, `ims`, `photos`, `addresses`, `entitlements`, `roles`,
+//!   `x509Certificates`); other sub-attributes are read as single values.
 //! - Dates: PostgreSQL compares `timestamptz`. SQLite holds the text sqlx writes (RFC 3339
 //!   with 0, 3, 6 or 9 fraction digits), which is normalised in SQL to a fixed-width UTC form
 //!   `YYYY-MM-DDTHH:MM:SS.fffffffff` and compared with the value formatted the same way, so
@@ -38,7 +44,8 @@
 //!   `groups` (computed; filter Groups by `members` instead); `meta` other than `created` and
 //!   `lastModified`; `id` with operators other than `eq` / `ne` / `pr`; Group `members`
 //!   sub-attributes other than `value`, and `members.value` with operators other than
-//!   `eq` / `ne` / `pr`; dateTime attributes kept in the JSON document (no safe cast in SQL).
+//!   `eq` / `ne` / `pr`; comparing dateTime attributes kept in the JSON document (no safe
+//!   cast in SQL; `pr` and `eq null` work).
 //!   A non-UUID `id` or `members.value` is no error: it matches nothing (`1 = 0`).
 
 mod emit;

@@ -1,5 +1,5 @@
-//! Unit tests of the SQL text and binds (the behaviour against real PostgreSQL and SQLite
-//! databases is tested by the storage tests).
+//! Unit tests of the SQL text and binds; what the SQL selects is tested against real
+//! PostgreSQL and SQLite databases outside this module.
 
 use chrono::{TimeZone, Utc};
 

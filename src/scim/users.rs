@@ -1,0 +1,358 @@
+//! SCIM Users (RFC 7643 §4.1) as workspace memberships. The document is stored as sent;
+//! `userName`, `externalId` and `active` live in columns (indexed, authoritative); `groups` is
+//! computed. A User's email (primary, else work, else first, else an email-shaped userName)
+//! names the account: one account per person, linked — never duplicated — across workspaces.
+
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::{
+    error::ScimError,
+    patch::{apply, parse_patch},
+    resources::{
+        list_response, meta, parse_id, required_string, validated_document, ListParams, ScimContext,
+    },
+    schema::{ResourceSchema, ENTERPRISE_USER_URN, USER_URN},
+};
+use crate::{
+    access::{Change, Member, MemberKey, MemberKind},
+    storage::{
+        scim::{ScimQuery, ScimUserGroupRow, ScimUserRow},
+        AuditedChange, SideWrite,
+    },
+};
+
+fn schema() -> &'static ResourceSchema {
+    ResourceSchema::user()
+}
+
+/// Attributes never stored in the document: computed, write-only or out of band.
+const NOT_STORED: [&str; 2] = ["groups", "password"];
+
+/// The email that names the person behind a User.
+fn email_of(doc: &Value, user_name: &str) -> Result<String, ScimError> {
+    let emails: Vec<&Value> = doc
+        .get("emails")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().collect())
+        .unwrap_or_default();
+    let value = |e: &&Value| e.get("value").and_then(Value::as_str).map(str::to_string);
+    let chosen = emails
+        .iter()
+        .find(|e| e.get("primary").and_then(Value::as_bool) == Some(true))
+        .and_then(value)
+        .or_else(|| {
+            emails
+                .iter()
+                .find(|e| e.get("type").and_then(Value::as_str) == Some("work"))
+                .and_then(value)
+        })
+        .or_else(|| emails.first().and_then(value))
+        .or_else(|| user_name.contains('@').then(|| user_name.to_string()));
+    let email = chosen.ok_or_else(|| {
+        ScimError::invalid_value("a User needs an email: send emails, or an email as userName")
+    })?;
+    crate::service::normalise_email(&email).map_err(|e| ScimError::invalid_value(e.to_string()))
+}
+
+/// The stored document: what the client sent, without what Gatehouse keeps elsewhere.
+fn stored_document(mut doc: Value) -> Value {
+    if let Some(object) = doc.as_object_mut() {
+        for key in ["id", "meta", "groups", "password"] {
+            object.remove(key);
+        }
+    }
+    doc
+}
+
+impl ScimContext<'_> {
+    fn user_location(&self, id: Uuid) -> String {
+        format!("{}/Users/{id}", self.base)
+    }
+
+    /// The full User resource of a row (before projection).
+    pub fn render_user(&self, row: &ScimUserRow, groups: &[ScimUserGroupRow]) -> Value {
+        let mut doc = match &row.scim_doc {
+            Some(doc) => doc.0.clone(),
+            // A membership made outside SCIM (admin API, invitation, SSO) still shows as a User.
+            None => json!({
+                "schemas": [USER_URN],
+                "emails": [{ "value": row.email, "primary": true }],
+            }),
+        };
+        let object = doc
+            .as_object_mut()
+            .expect("stored SCIM documents are objects");
+        object.remove("password");
+        let mut schemas: Vec<Value> = vec![json!(USER_URN)];
+        if object.contains_key(ENTERPRISE_USER_URN) {
+            schemas.push(json!(ENTERPRISE_USER_URN));
+        }
+        object.insert("schemas".into(), Value::Array(schemas));
+        object.insert("id".into(), json!(row.id));
+        object.insert(
+            "userName".into(),
+            json!(row.user_name.as_deref().unwrap_or(&row.email)),
+        );
+        match &row.external_id {
+            Some(e) => object.insert("externalId".into(), json!(e)),
+            None => object.remove("externalId"),
+        };
+        object.insert("active".into(), json!(row.active));
+        let groups: Vec<Value> = groups
+            .iter()
+            .filter(|g| g.membership_id == row.id)
+            .map(|g| {
+                json!({
+                    "value": g.group_id,
+                    "$ref": format!("{}/Groups/{}", self.base, g.group_id),
+                    "display": g.display_name,
+                    "type": "direct",
+                })
+            })
+            .collect();
+        if groups.is_empty() {
+            object.remove("groups");
+        } else {
+            object.insert("groups".into(), Value::Array(groups));
+        }
+        object.insert(
+            "meta".into(),
+            meta(
+                "User",
+                self.user_location(row.id),
+                row.created_at,
+                row.updated_at,
+                row.version,
+            ),
+        );
+        doc
+    }
+
+    async fn user_row(&self, id: Uuid) -> Result<ScimUserRow, ScimError> {
+        self.state
+            .store
+            .scim_user(self.workspace.id, id)
+            .await?
+            .ok_or_else(|| ScimError::not_found(format!("User {id} not found")))
+    }
+
+    /// GET /Users/{id}: the resource and its version.
+    pub async fn get_user(&self, id: &str, params: &ListParams) -> Result<(Value, i64), ScimError> {
+        let id = parse_id(id, "User")?;
+        let row = self.user_row(id).await?;
+        let groups = if params.wants("groups") {
+            self.state
+                .store
+                .scim_groups_of_users(self.workspace.id, &[id])
+                .await?
+        } else {
+            Vec::new()
+        };
+        Ok((
+            params.project(&self.render_user(&row, &groups), schema()),
+            row.version,
+        ))
+    }
+
+    /// GET /Users and POST /Users/.search.
+    pub async fn list_users(&self, params: &ListParams) -> Result<Value, ScimError> {
+        let query = ScimQuery {
+            filter: params.filter.as_ref(),
+            sort: params.sort.as_ref().map(|(a, o)| (a, *o)),
+            offset: params.start_index - 1,
+            limit: params.count,
+        };
+        let (total, rows) = self
+            .state
+            .store
+            .scim_list_users(self.workspace.id, &query)
+            .await?;
+        let groups = if params.wants("groups") && !rows.is_empty() {
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            self.state
+                .store
+                .scim_groups_of_users(self.workspace.id, &ids)
+                .await?
+        } else {
+            Vec::new()
+        };
+        let resources = rows
+            .iter()
+            .map(|row| params.project(&self.render_user(row, &groups), schema()))
+            .collect();
+        Ok(list_response(total, params.start_index, resources))
+    }
+
+    /// POST /Users: creates (or links) the membership and stores the document.
+    pub async fn create_user(&self, body: &Value) -> Result<(Value, i64), ScimError> {
+        let doc = validated_document(body, schema(), &NOT_STORED)?;
+        let user_name = required_string(&doc, "userName")?;
+        let email = email_of(&doc, &user_name)?;
+        let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
+        let external_id = doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let access = &self.state.access;
+        let existing = access
+            .read(&self.workspace, None, |ix| {
+                ix.find_member(&MemberKey::Email(email.clone())).cloned()
+            })
+            .await?;
+        let member = match existing {
+            Some(member) => {
+                // Linked, never duplicated: a member made by an invitation or SSO gains its
+                // SCIM view; a member already provisioned by SCIM is a conflict.
+                let row = self.user_row(member.id).await?;
+                if row.user_name.is_some() {
+                    return Err(ScimError::uniqueness(format!(
+                        "a User with the email {email} already exists in this workspace"
+                    )));
+                }
+                Member { active, ..member }
+            }
+            None => Member {
+                id: Uuid::now_v7(),
+                account_id: self.state.store.ensure_account(&email).await?,
+                email,
+                kind: MemberKind::Member,
+                active,
+            },
+        };
+        let side = SideWrite::ScimUser {
+            membership_id: member.id,
+            user_name,
+            external_id,
+            doc: stored_document(doc),
+            expected_version: None,
+        };
+        let change = Change::MemberUpserted {
+            member: member.clone(),
+        };
+        access
+            .commit_with(
+                &self.workspace,
+                vec![change.into()],
+                &self.change_context(),
+                &[side],
+            )
+            .await?;
+        let row = self.user_row(member.id).await?;
+        Ok((self.render_user(&row, &[]), row.version))
+    }
+
+    /// Writes a new document for an existing User (PUT and PATCH end here).
+    async fn write_user(
+        &self,
+        before: &ScimUserRow,
+        doc: Value,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        let user_name = required_string(&doc, "userName")?;
+        let active = doc
+            .get("active")
+            .and_then(Value::as_bool)
+            .unwrap_or(before.active);
+        let external_id = doc
+            .get("externalId")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let member = self
+            .state
+            .access
+            .read(&self.workspace, None, |ix| {
+                ix.find_member(&MemberKey::Membership(before.id)).cloned()
+            })
+            .await?
+            .ok_or_else(|| ScimError::not_found(format!("User {} not found", before.id)))?;
+        let after = Member {
+            active,
+            ..member.clone()
+        };
+        // Every write bumps the revision, so the change is in the feed and the audit log.
+        let change = AuditedChange {
+            change: Change::MemberUpserted { member: after },
+            before: serde_json::to_value(&member).ok(),
+        };
+        let side = SideWrite::ScimUser {
+            membership_id: before.id,
+            user_name,
+            external_id,
+            doc: stored_document(doc),
+            expected_version,
+        };
+        self.state
+            .access
+            .commit_with(
+                &self.workspace,
+                vec![change],
+                &self.change_context(),
+                &[side],
+            )
+            .await?;
+        let row = self.user_row(before.id).await?;
+        let groups = self
+            .state
+            .store
+            .scim_groups_of_users(self.workspace.id, &[row.id])
+            .await?;
+        Ok((self.render_user(&row, &groups), row.version))
+    }
+
+    /// PUT /Users/{id}: replaces the document (read-only attributes ignored).
+    pub async fn replace_user(
+        &self,
+        id: &str,
+        body: &Value,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        let before = self.user_row(parse_id(id, "User")?).await?;
+        let doc = validated_document(body, schema(), &NOT_STORED)?;
+        self.write_user(&before, doc, expected_version).await
+    }
+
+    /// PATCH /Users/{id}: applies the operations atomically.
+    pub async fn patch_user(
+        &self,
+        id: &str,
+        body: &Value,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        let before = self.user_row(parse_id(id, "User")?).await?;
+        let ops = parse_patch(body, schema())?;
+        let mut doc = self.render_user(&before, &[]);
+        if let Some(object) = doc.as_object_mut() {
+            object.remove("meta");
+        }
+        apply(&mut doc, &ops, schema())?;
+        self.write_user(&before, doc, expected_version).await
+    }
+
+    /// DELETE /Users/{id}: removes the membership (the account survives).
+    pub async fn delete_user(
+        &self,
+        id: &str,
+        expected_version: Option<i64>,
+    ) -> Result<(), ScimError> {
+        let row = self.user_row(parse_id(id, "User")?).await?;
+        if expected_version.is_some_and(|v| v != row.version) {
+            return Err(ScimError::new(
+                412,
+                None,
+                "the user changed since the version you sent (If-Match)",
+            ));
+        }
+        self.state
+            .access
+            .remove_member(&self.workspace, &row.id.to_string(), &self.change_context())
+            .await
+            .map_err(|e| match e {
+                crate::service::ServiceError::Store(crate::storage::StoreError::Conflict(msg)) => {
+                    ScimError::conflict(msg)
+                }
+                other => other.into(),
+            })?;
+        Ok(())
+    }
+}
