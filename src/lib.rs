@@ -6,10 +6,12 @@
 //! domain's types. The domain imports neither actix nor sqlx.
 
 pub mod access;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod saml;
 pub mod scim;
 pub mod service;
 pub mod storage;

@@ -38,6 +38,24 @@ pub struct Settings {
     pub max_body_bytes: usize,
     /// Largest number of database connections per process.
     pub database_max_connections: u32,
+    /// Sign-in: cookies, sessions, password hashing, SAML clock skew.
+    pub sign_in: SignInSettings,
+}
+
+/// Settings of sign-in.
+#[derive(Debug, Clone)]
+pub struct SignInSettings {
+    /// Mark the session cookie `Secure` (default: when the public URL is https).
+    pub cookie_secure: bool,
+    /// A session ends this long after it started.
+    pub session_hours: i64,
+    /// A session ends after this long without a request.
+    pub session_idle_minutes: i64,
+    /// argon2id memory cost in KiB and iterations (OWASP: 19 MiB, 2).
+    pub argon2_memory_kib: u32,
+    pub argon2_iterations: u32,
+    /// Tolerated clock difference with identity providers.
+    pub saml_clock_skew_seconds: i64,
 }
 
 /// A setting that could not be used, named the way the operator wrote it.
@@ -70,6 +88,12 @@ struct FileSettings {
     log_format: Option<String>,
     max_body_bytes: Option<usize>,
     database_max_connections: Option<u32>,
+    cookie_secure: Option<bool>,
+    session_hours: Option<i64>,
+    session_idle_minutes: Option<i64>,
+    argon2_memory_kib: Option<u32>,
+    argon2_iterations: Option<u32>,
+    saml_clock_skew_seconds: Option<i64>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -99,13 +123,19 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 6] = [
+const KEYS: [&str; 12] = [
     "database_url",
     "bind",
     "public_url",
     "log_format",
     "max_body_bytes",
     "database_max_connections",
+    "cookie_secure",
+    "session_hours",
+    "session_idle_minutes",
+    "argon2_memory_kib",
+    "argon2_iterations",
+    "saml_clock_skew_seconds",
 ];
 
 impl Settings {
@@ -137,6 +167,24 @@ impl Settings {
             (
                 "database_max_connections",
                 file.database_max_connections.map(|v| v.to_string()),
+            ),
+            ("cookie_secure", file.cookie_secure.map(|v| v.to_string())),
+            ("session_hours", file.session_hours.map(|v| v.to_string())),
+            (
+                "session_idle_minutes",
+                file.session_idle_minutes.map(|v| v.to_string()),
+            ),
+            (
+                "argon2_memory_kib",
+                file.argon2_memory_kib.map(|v| v.to_string()),
+            ),
+            (
+                "argon2_iterations",
+                file.argon2_iterations.map(|v| v.to_string()),
+            ),
+            (
+                "saml_clock_skew_seconds",
+                file.saml_clock_skew_seconds.map(|v| v.to_string()),
             ),
         ];
         let values = KEYS
@@ -199,10 +247,18 @@ impl Settings {
         let settings = Settings {
             database_url,
             bind,
-            public_url,
+            public_url: public_url.clone(),
             log_format: raw.parse("log_format", LogFormat::Text)?,
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
+            sign_in: SignInSettings {
+                cookie_secure: raw.parse("cookie_secure", public_url.starts_with("https://"))?,
+                session_hours: raw.parse("session_hours", 12)?,
+                session_idle_minutes: raw.parse("session_idle_minutes", 60)?,
+                argon2_memory_kib: raw.parse("argon2_memory_kib", 19_456)?,
+                argon2_iterations: raw.parse("argon2_iterations", 2)?,
+                saml_clock_skew_seconds: raw.parse("saml_clock_skew_seconds", 120)?,
+            },
         };
         if settings.max_body_bytes < 1024 {
             return Err(ConfigError {
@@ -211,6 +267,36 @@ impl Settings {
                     .map(|(o, _)| o.clone())
                     .unwrap_or_default(),
                 problem: "must be at least 1024 bytes".into(),
+            });
+        }
+        let s = &settings.sign_in;
+        let checks: [(&str, bool, &str); 5] = [
+            ("session_hours", s.session_hours >= 1, "must be at least 1"),
+            (
+                "session_idle_minutes",
+                s.session_idle_minutes >= 1,
+                "must be at least 1",
+            ),
+            (
+                "argon2_memory_kib",
+                s.argon2_memory_kib >= 8 * 1024,
+                "must be at least 8192 KiB",
+            ),
+            (
+                "argon2_iterations",
+                s.argon2_iterations >= 1,
+                "must be at least 1",
+            ),
+            (
+                "saml_clock_skew_seconds",
+                (0..=600).contains(&s.saml_clock_skew_seconds),
+                "must be 0 to 600",
+            ),
+        ];
+        if let Some((key, _, problem)) = checks.iter().find(|(_, ok, _)| !ok) {
+            return Err(ConfigError {
+                setting: raw.get(key).map(|(o, _)| o.clone()).unwrap_or_default(),
+                problem: (*problem).into(),
             });
         }
         if settings.database_max_connections == 0 {

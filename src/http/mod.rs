@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod error;
 mod health;
+pub mod pages;
 pub mod request_context;
 mod workspaces;
 
@@ -28,6 +29,7 @@ pub struct AppState {
     pub store: Store,
     pub settings: Settings,
     pub access: AccessService,
+    pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
 }
 
 /// A bound, running (once awaited) Gatehouse HTTP server.
@@ -52,6 +54,7 @@ impl Application {
             store,
             settings,
             access,
+            throttle: Default::default(),
         };
         let server = serve(listener, state)?;
         Ok(Self { port, server })
@@ -92,6 +95,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .configure(access_api::routes),
             )
             .configure(crate::scim::routes::routes)
+            .configure(crate::auth::routes::routes)
+            .configure(crate::saml::routes::routes)
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)

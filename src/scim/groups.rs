@@ -88,10 +88,11 @@ impl ScimContext<'_> {
                 .iter()
                 .filter(|m| m.group_id == row.id)
                 .map(|m| {
+                    // `display` is left out: it is read-only and clients compare members
+                    // exactly against what they sent.
                     json!({
                         "value": m.membership_id,
                         "$ref": format!("{}/Users/{}", self.base, m.membership_id),
-                        "display": m.display,
                         "type": "User",
                     })
                 })

@@ -31,10 +31,9 @@ impl ResponseError for ScimError {
             scim.detail = %self.detail,
             "scim request refused"
         );
-        let mut body = self.to_json();
-        if let Some(id) = RequestId::current() {
-            body["requestId"] = serde_json::Value::String(id);
-        }
+        // RFC 7644 §3.12 allows no extra members in an Error; the request id travels in the
+        // X-Request-Id header.
+        let body = self.to_json();
         let mut response = HttpResponse::build(self.status_code());
         response.content_type(SCIM_CONTENT_TYPE);
         if self.status == 401 {

@@ -47,12 +47,14 @@ fn email_of(doc: &Value, user_name: &str) -> Result<String, ScimError> {
                 .find(|e| e.get("type").and_then(Value::as_str) == Some("work"))
                 .and_then(value)
         })
-        .or_else(|| emails.first().and_then(value))
-        .or_else(|| user_name.contains('@').then(|| user_name.to_string()));
-    let email = chosen.ok_or_else(|| {
-        ScimError::invalid_value("a User needs an email: send emails, or an email as userName")
-    })?;
-    crate::service::normalise_email(&email).map_err(|e| ScimError::invalid_value(e.to_string()))
+        .or_else(|| emails.first().and_then(value));
+    match chosen {
+        Some(email) => crate::service::normalise_email(&email)
+            .map_err(|e| ScimError::invalid_value(e.to_string())),
+        // RFC 7643 makes emails optional: without one, the userName names the account (such
+        // an account cannot sign in by SSO, which matches on email).
+        None => Ok(user_name.to_string()),
+    }
 }
 
 /// The stored document: what the client sent, without what Gatehouse keeps elsewhere.
@@ -98,7 +100,10 @@ impl ScimContext<'_> {
             Some(e) => object.insert("externalId".into(), json!(e)),
             None => object.remove("externalId"),
         };
-        object.insert("active".into(), json!(row.active));
+        // `active` is shown when the IdP assigned it, and always when the member is inactive.
+        if object.contains_key("active") || !row.active {
+            object.insert("active".into(), json!(row.active));
+        }
         let groups: Vec<Value> = groups
             .iter()
             .filter(|g| g.membership_id == row.id)
@@ -250,10 +255,8 @@ impl ScimContext<'_> {
         expected_version: Option<i64>,
     ) -> Result<(Value, i64), ScimError> {
         let user_name = required_string(&doc, "userName")?;
-        let active = doc
-            .get("active")
-            .and_then(Value::as_bool)
-            .unwrap_or(before.active);
+        // An unassigned `active` (removed by PATCH, left out of PUT) means active, as on create.
+        let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
         let external_id = doc
             .get("externalId")
             .and_then(Value::as_str)

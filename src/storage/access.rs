@@ -239,6 +239,10 @@ macro_rules! write_change {
                 if matches!(&current, Some((kind, true)) if kind == "owner") && !stays_active_owner {
                     refuse_if_last_owner!($tx, ws, member.id);
                 }
+                if !member.active {
+                    // A deactivated membership's SSO sessions into this workspace end at once.
+                    end_sessions!($tx, ws, member.account_id, now);
+                }
                 if current.is_some() {
                     sqlx::query(
                         "UPDATE memberships SET kind = $2, active = $3, updated_at = $4 WHERE id = $1",
@@ -281,6 +285,14 @@ macro_rules! write_change {
                 .await?;
                 if matches!(&current, Some((kind, true)) if kind == "owner") {
                     refuse_if_last_owner!($tx, ws, *membership_id);
+                }
+                let account: Option<(Uuid,)> =
+                    sqlx::query_as("SELECT account_id FROM memberships WHERE id = $1")
+                        .bind(membership_id)
+                        .fetch_optional(&mut *$tx)
+                        .await?;
+                if let Some((account_id,)) = account {
+                    end_sessions!($tx, ws, account_id, now);
                 }
                 sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'user' AND subject_id = $2")
                     .bind(ws)
@@ -442,6 +454,21 @@ macro_rules! write_change {
                     .await?;
             }
         }
+    }};
+}
+
+/// Ends the sessions an account signed in to the workspace with.
+macro_rules! end_sessions {
+    ($tx:expr, $ws:expr, $account:expr, $now:expr) => {{
+        sqlx::query(
+            "UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND workspace_id = $2 \
+             AND revoked_at IS NULL",
+        )
+        .bind($account)
+        .bind($ws)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
     }};
 }
 

@@ -15,6 +15,7 @@ mod invites;
 pub mod scim;
 pub mod scim_filter;
 pub mod side_writes;
+pub mod sso;
 mod tokens;
 pub use tokens::TokenRejection;
 mod workspaces;

@@ -11,6 +11,7 @@ mod instances;
 mod invites;
 mod legacy;
 mod migrations;
+mod recordings;
 mod scim;
 mod tokens;
 mod workspaces;

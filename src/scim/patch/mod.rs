@@ -210,6 +210,38 @@ fn parse_op(op: &Value, schema: &ResourceSchema) -> Result<PatchOp, ScimError> {
         Some(Value::String(s)) => Some(s.clone()),
         Some(_) => return Err(ScimError::invalid_syntax("\"path\" must be a string")),
     };
+    // A path that is a whole extension's URN names that extension's container: rewrite it to
+    // the pathless form, where a URN key holds the extension's attributes (RFC 7644 §3.5.2
+    // leaves this open; scim2-tester and several clients send it).
+    if let Some(urn) = path_text
+        .as_deref()
+        .filter(|p| schema.extension(p.trim()).is_some())
+    {
+        let urn = schema
+            .extension(urn.trim())
+            .map(|e| e.id)
+            .unwrap_or_default();
+        let (kind, value) = match kind {
+            OpKind::Remove => (OpKind::Replace, Value::Null),
+            other => {
+                let mut value = doc::get(op, "value").cloned().unwrap_or(Value::Null);
+                // Some clients repeat `schemas` inside the extension object; it is not an
+                // attribute of the extension.
+                if let Value::Object(map) = &mut value {
+                    map.retain(|k, _| !k.eq_ignore_ascii_case("schemas"));
+                }
+                (other, value)
+            }
+        };
+        let mut wrapped = Map::new();
+        wrapped.insert(urn.to_string(), value);
+        return Ok(PatchOp {
+            op: kind,
+            path: None,
+            path_text: None,
+            value: Some(Value::Object(wrapped)),
+        });
+    }
     let path = match &path_text {
         Some(text) => Some(validate_patch_path(parse_patch_path(text)?, schema)?),
         None => None,

@@ -1,0 +1,163 @@
+//! Sessions: a random token in a `HttpOnly`, `SameSite=Lax` (and, over https, `Secure`)
+//! cookie; only its SHA-256 digest is stored, with an absolute expiry and an idle timeout.
+//! Each session also has a CSRF token, shown by `GET /v1/session`, that cookie-authenticated
+//! writes must echo in `X-CSRF-Token`.
+
+use std::{future::Future, pin::Pin};
+
+use actix_web::{
+    cookie::{time::Duration as CookieDuration, Cookie, SameSite},
+    dev::Payload,
+    web, FromRequest, HttpRequest,
+};
+use chrono::{Duration, Utc};
+use rand::RngCore;
+use secrecy::{ExposeSecret, SecretString};
+use uuid::Uuid;
+
+use crate::{
+    domain::{
+        sso::{Session, SessionMethod},
+        token::digest,
+    },
+    http::{ApiError, AppState},
+    storage::StoreError,
+};
+
+/// Name of the session cookie.
+pub const SESSION_COOKIE: &str = "gatehouse_session";
+
+fn random_token(prefix: &str) -> SecretString {
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    SecretString::from(format!("{prefix}{}", hex::encode(bytes)))
+}
+
+/// A session just started: the cookie to set.
+pub struct StartedSession {
+    pub cookie: Cookie<'static>,
+}
+
+/// The CSRF token of a session: derived from the session token, so it needs no storage and
+/// only someone who holds the cookie can know it.
+pub fn csrf_token(session_token: &str) -> String {
+    digest(&format!("csrf:{session_token}"))
+}
+
+/// Starts a session for the account.
+pub async fn start(
+    state: &AppState,
+    account_id: Uuid,
+    method: SessionMethod,
+    workspace_id: Option<Uuid>,
+) -> Result<StartedSession, StoreError> {
+    let token = random_token("ghs_");
+    let hours = state.settings.sign_in.session_hours;
+    state
+        .store
+        .create_session(
+            Uuid::new_v4(),
+            &digest(token.expose_secret()),
+            &digest(&csrf_token(token.expose_secret())),
+            account_id,
+            method,
+            workspace_id,
+            Utc::now() + Duration::hours(hours),
+        )
+        .await?;
+    let cookie = Cookie::build(SESSION_COOKIE, token.expose_secret().to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.sign_in.cookie_secure)
+        .max_age(CookieDuration::hours(hours))
+        .finish();
+    Ok(StartedSession { cookie })
+}
+
+/// A cookie that removes the session cookie.
+pub fn removal_cookie(state: &AppState) -> Cookie<'static> {
+    let mut cookie = Cookie::build(SESSION_COOKIE, "")
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.sign_in.cookie_secure)
+        .finish();
+    cookie.make_removal();
+    cookie
+}
+
+/// The live session of the request's cookie, if any, with its CSRF token.
+pub async fn current(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<(Session, String)>, StoreError> {
+    let Some(cookie) = req.cookie(SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let session = session_for_token(state, cookie.value()).await?;
+    Ok(session.map(|s| (s, csrf_token(cookie.value()))))
+}
+
+/// The live session of a token (as forwarded by another service to the access API).
+pub async fn session_for_token(
+    state: &AppState,
+    token: &str,
+) -> Result<Option<Session>, StoreError> {
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    let idle = Duration::minutes(state.settings.sign_in.session_idle_minutes);
+    Ok(state
+        .store
+        .live_session(&digest(token), idle)
+        .await?
+        .map(|(session, _)| session))
+}
+
+/// A signed-in browser (401 otherwise).
+pub struct SignedIn {
+    pub session: Session,
+    pub csrf_token: String,
+}
+
+impl SignedIn {
+    /// Checks the `X-CSRF-Token` header against the session's CSRF token.
+    pub fn require_csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
+        use subtle::ConstantTimeEq;
+        let sent = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok());
+        match sent {
+            Some(token) if bool::from(token.as_bytes().ct_eq(self.csrf_token.as_bytes())) => Ok(()),
+            _ => Err(ApiError::Forbidden(
+                "cookie-authenticated writes need the X-CSRF-Token from GET /v1/session".into(),
+            )),
+        }
+    }
+}
+
+impl FromRequest for SignedIn {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| {
+                    ApiError::Internal(anyhow::anyhow!("application state is missing"))
+                })?;
+            match current(&state, &req).await? {
+                Some((session, csrf_token)) => Ok(SignedIn {
+                    session,
+                    csrf_token,
+                }),
+                None => Err(ApiError::Unauthorized("sign in first".into())),
+            }
+        })
+    }
+}

@@ -1,0 +1,198 @@
+//! From a verified assertion to a signed-in member: the email must be in one of the
+//! workspace's verified domains; the account is linked (never duplicated); a first login
+//! creates the membership only with just-in-time provisioning on; a deactivated membership
+//! cannot sign in; group claims (names → displayName, Entra object ids → externalId) replace
+//! only the SAML-sourced group memberships, and Entra's overage claim keeps them as they are.
+
+use std::collections::HashSet;
+
+use uuid::Uuid;
+
+use super::{verify::VerifiedAssertion, SamlError};
+use crate::{
+    access::{Change, Member, MemberKey, MemberKind, MemberSource},
+    domain::{
+        sso::{SsoConnection, ENTRA_GROUPS_OVERAGE},
+        Actor, Workspace,
+    },
+    service::{normalise_email, AccessService},
+    storage::{AuditedChange, ChangeContext, Store},
+};
+
+/// Who signed in.
+#[derive(Debug, Clone)]
+pub struct SignedInMember {
+    pub account_id: Uuid,
+    pub membership_id: Uuid,
+    pub email: String,
+    /// Group ids the member is now in through SAML.
+    pub saml_groups: Vec<Uuid>,
+}
+
+/// The email an assertion names, per the connection's mapping.
+fn email_of(
+    connection: &SsoConnection,
+    assertion: &VerifiedAssertion,
+) -> Result<String, SamlError> {
+    let raw = match &connection.attribute_mapping.email {
+        None => assertion.name_id.clone(),
+        Some(attribute) => assertion
+            .attributes
+            .get(attribute)
+            .and_then(|v| v.first().cloned())
+            .ok_or_else(|| {
+                SamlError::Rejected(format!("the assertion has no {attribute} attribute"))
+            })?,
+    };
+    normalise_email(&raw)
+        .map_err(|_| SamlError::Rejected("the assertion does not name an email".into()))
+}
+
+/// Applies a verified login to the workspace; returns the member who signed in.
+pub async fn provision(
+    store: &Store,
+    access: &AccessService,
+    workspace: &Workspace,
+    connection: &SsoConnection,
+    assertion: &VerifiedAssertion,
+    request_id: Option<String>,
+) -> Result<SignedInMember, SamlError> {
+    let email = email_of(connection, assertion)?;
+    let domain = email
+        .rsplit('@')
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    if !workspace.domains.contains(&domain) {
+        return Err(SamlError::Rejected(format!(
+            "{domain} is not a verified domain of workspace {}",
+            workspace.slug
+        )));
+    }
+    let existing = access
+        .read(workspace, None, |ix| {
+            ix.find_member(&MemberKey::Email(email.clone())).cloned()
+        })
+        .await?;
+    let account_id = match &existing {
+        Some(m) => m.account_id,
+        None => store.ensure_account(&email).await?,
+    };
+    let ctx = ChangeContext {
+        actor: Actor::SamlLogin { account_id },
+        request_id,
+        provenance: "sso",
+    };
+    let mut changes: Vec<AuditedChange> = Vec::new();
+    let member = match existing {
+        Some(m) if !m.active => {
+            return Err(SamlError::Rejected(format!(
+                "{email} is deactivated in workspace {}",
+                workspace.slug
+            )))
+        }
+        Some(m) => m,
+        None if workspace.settings.jit_provisioning => {
+            let member = Member {
+                id: Uuid::now_v7(),
+                account_id,
+                email: email.clone(),
+                kind: MemberKind::Member,
+                active: true,
+            };
+            changes.push(
+                Change::MemberUpserted {
+                    member: member.clone(),
+                }
+                .into(),
+            );
+            member
+        }
+        None => {
+            return Err(SamlError::Rejected(format!(
+                "{email} is not a member of workspace {} (just-in-time provisioning is off)",
+                workspace.slug
+            )))
+        }
+    };
+
+    let overage = assertion.attributes.contains_key(ENTRA_GROUPS_OVERAGE);
+    let claims: Vec<String> = connection
+        .attribute_mapping
+        .group_attributes()
+        .iter()
+        .filter_map(|name| assertion.attributes.get(name))
+        .flatten()
+        .cloned()
+        .collect();
+    let saml_groups = access
+        .read(workspace, None, |ix| {
+            let current: Vec<(Uuid, MemberSource)> = ix
+                .member_groups(member.id)
+                .into_iter()
+                .map(|(g, s)| (g.id, s))
+                .collect();
+            let claimed: HashSet<Uuid> = ix
+                .groups()
+                .filter(|g| {
+                    claims.iter().any(|c| {
+                        c.eq_ignore_ascii_case(&g.display_name)
+                            || g.external_id.as_deref() == Some(c.as_str())
+                    })
+                })
+                .map(|g| g.id)
+                .collect();
+            (current, claimed)
+        })
+        .await?;
+    let (current, claimed) = saml_groups;
+    if overage {
+        tracing::warn!(
+            saml.email = %email,
+            "Entra ID sent a groups overage claim; keeping the member's SAML groups as they are"
+        );
+    } else {
+        let in_group: HashSet<Uuid> = current.iter().map(|(g, _)| *g).collect();
+        for group_id in claimed.iter().filter(|g| !in_group.contains(g)) {
+            changes.push(
+                Change::GroupMembersAdded {
+                    group_id: *group_id,
+                    membership_ids: vec![member.id],
+                    source: MemberSource::Saml,
+                }
+                .into(),
+            );
+        }
+        // Only memberships SAML made are taken away; SCIM and manual ones stay.
+        for (group_id, _) in current
+            .iter()
+            .filter(|(g, s)| *s == MemberSource::Saml && !claimed.contains(g))
+        {
+            changes.push(
+                Change::GroupMembersRemoved {
+                    group_id: *group_id,
+                    membership_ids: vec![member.id],
+                }
+                .into(),
+            );
+        }
+    }
+    if !changes.is_empty() {
+        access.commit(workspace, changes, &ctx).await?;
+    }
+    let saml_groups = access
+        .read(workspace, None, |ix| {
+            ix.member_groups(member.id)
+                .into_iter()
+                .filter(|(_, s)| *s == MemberSource::Saml)
+                .map(|(g, _)| g.id)
+                .collect()
+        })
+        .await?;
+    Ok(SignedInMember {
+        account_id,
+        membership_id: member.id,
+        email,
+        saml_groups,
+    })
+}
