@@ -24,8 +24,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login_submit))
-        .route("/logout", web::post().to(logout))
-        .route("/v1/session", web::get().to(session_info));
+        .route("/logout", web::post().to(logout));
+}
+
+/// `GET /session` (mounted under `/v1`).
+pub fn api_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/session", web::get().to(session_info));
 }
 
 #[derive(Deserialize)]

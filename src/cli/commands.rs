@@ -5,7 +5,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{
-    CheckArgs, Command, LegacyCommand, Outcome, TokenCommand, WorkspaceCommand, WorkspaceCreate,
+    CheckArgs, Command, LegacyCommand, Outcome, PasswordCommand, SsoCommand, TokenCommand,
+    WorkspaceCommand, WorkspaceCreate,
 };
 use crate::{
     access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
@@ -120,6 +121,68 @@ pub async fn run(
             dry_run,
         }) => legacy_import(&store, &workspace, &file, dry_run).await?,
         Command::Check(args) => check(&store, args).await?,
+        Command::Sso(SsoCommand::Connect {
+            workspace: slug,
+            metadata_file,
+            allow_idp_initiated,
+            allow_sha1,
+        }) => {
+            let workspace = workspace(&store, &slug).await?;
+            let xml = std::fs::read_to_string(&metadata_file)
+                .with_context(|| format!("cannot read {}", metadata_file.display()))?;
+            let options = crate::saml::refresh::ConnectionOptions {
+                allow_idp_initiated,
+                allow_sha1,
+                ..Default::default()
+            };
+            let connection = crate::saml::refresh::connect(
+                &store,
+                &workspace,
+                Some(xml),
+                None,
+                options,
+                &Actor::Cli,
+                None,
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            let base = &settings.public_url;
+            Outcome {
+                text: format!(
+                    "workspace {slug} trusts {} ({} signing certificate(s)).\n  SP entity id  {}\n  ACS URL       {}\n  Login URL     {base}/saml/{slug}/login",
+                    connection.idp_entity_id,
+                    connection.certificates.len(),
+                    crate::saml::sp_entity_id(base, &slug),
+                    crate::saml::acs_url(base, &slug),
+                ),
+                json: json!({
+                    "connection": connection.id,
+                    "idp_entity_id": connection.idp_entity_id,
+                    "sp_entity_id": crate::saml::sp_entity_id(base, &slug),
+                    "acs_url": crate::saml::acs_url(base, &slug),
+                    "login_url": format!("{base}/saml/{slug}/login"),
+                }),
+            }
+        }
+        Command::Password(PasswordCommand::Set { email }) => {
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .context("cannot read the password from standard input")?;
+            let password =
+                secrecy::SecretString::from(line.trim_end_matches(['\r', '\n']).to_string());
+            let (account_id, _) = store
+                .account_password(&email)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+            let hash = crate::auth::passwords::hash(&settings.sign_in, &password)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            store.set_password_hash(account_id, &hash).await?;
+            Outcome {
+                text: format!("password set for {email}"),
+                json: json!({ "password_set": true, "email": email }),
+            }
+        }
     };
     store.close().await;
     Ok(Some(outcome))

@@ -44,6 +44,41 @@ pub enum Command {
     Legacy(LegacyCommand),
     /// Decide one access question and explain the answer.
     Check(CheckArgs),
+    /// Single sign-on connections.
+    #[command(subcommand)]
+    Sso(SsoCommand),
+    /// Account passwords (for email/password sign-in).
+    #[command(subcommand)]
+    Password(PasswordCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SsoCommand {
+    /// Trust a SAML IdP for a workspace, from its metadata XML.
+    Connect {
+        /// Workspace slug.
+        #[arg(long)]
+        workspace: String,
+        /// The IdP's metadata XML file.
+        #[arg(long)]
+        metadata_file: PathBuf,
+        /// Accept logins the IdP starts (not answering an AuthnRequest).
+        #[arg(long)]
+        allow_idp_initiated: bool,
+        /// Accept SHA-1 signatures (legacy IdPs only).
+        #[arg(long)]
+        allow_sha1: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PasswordCommand {
+    /// Set an account's password, read from standard input (one line).
+    Set {
+        /// The account's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -70,8 +70,10 @@ async fn with_index<R>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckRequest {
-    /// Membership id, account id or email.
-    user: String,
+    /// Membership id, account id or email…
+    user: Option<String>,
+    /// …or the session token of a signed-in browser (the Require-SSO rule applies).
+    session: Option<String>,
     action: String,
     resource: ResourceArg,
     at_least_revision: Option<i64>,
@@ -92,6 +94,65 @@ struct BatchRequest {
     at_least_revision: Option<i64>,
 }
 
+/// Who a check is about, and whether Require SSO bars their session from the workspace.
+struct Asker {
+    key: MemberKey,
+    sso_required: bool,
+}
+
+/// Resolves `user` or `session` (exactly one) for the caller's workspace.
+async fn asker(
+    state: &AppState,
+    caller: &ServicePrincipal,
+    user: Option<&str>,
+    session: Option<&str>,
+) -> Result<Asker, ApiError> {
+    match (user, session) {
+        (Some(user), None) => Ok(Asker {
+            key: MemberKey::parse(user),
+            sso_required: false,
+        }),
+        (None, Some(token)) => {
+            let Some(session) = crate::auth::sessions::session_for_token(state, token).await?
+            else {
+                // An unknown or ended session is nobody.
+                return Ok(Asker {
+                    key: MemberKey::Account(uuid::Uuid::nil()),
+                    sso_required: false,
+                });
+            };
+            let workspace_id = caller.token.workspace_id;
+            let sso_session = session.method == crate::domain::sso::SessionMethod::Sso
+                && session.workspace_id == Some(workspace_id);
+            let mut sso_required = false;
+            if !sso_session {
+                let workspace = caller
+                    .workspace(state, &caller.token.workspace_slug)
+                    .await?;
+                if workspace.settings.require_sso {
+                    let key = MemberKey::Account(session.account_id);
+                    let member = state
+                        .access
+                        .read(&workspace, None, |ix| ix.find_member(&key).map(|m| m.id))
+                        .await?;
+                    let exempt = match member {
+                        Some(id) => state.store.sso_exempt(id).await?,
+                        None => false,
+                    };
+                    sso_required = !exempt;
+                }
+            }
+            Ok(Asker {
+                key: MemberKey::Account(session.account_id),
+                sso_required,
+            })
+        }
+        _ => Err(ApiError::BadRequest(
+            "name exactly one of \"user\" and \"session\"".into(),
+        )),
+    }
+}
+
 async fn check(
     state: web::Data<AppState>,
     caller: ServicePrincipal,
@@ -100,12 +161,19 @@ async fn check(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_workspace(&slug)?;
     let body = body.into_inner();
-    let key = MemberKey::parse(&body.user);
+    let asker = asker(
+        &state,
+        &caller,
+        body.user.as_deref(),
+        body.session.as_deref(),
+    )
+    .await?;
     let resource = ResourceRef::from(body.resource);
     let (allowed, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
-        let allowed = ix
-            .find_member(&key)
-            .is_some_and(|m| ix.check(m.id, &body.action, &resource));
+        let allowed = !asker.sso_required
+            && ix
+                .find_member(&asker.key)
+                .is_some_and(|m| ix.check(m.id, &body.action, &resource));
         (allowed, ix.revision())
     })
     .await?;
@@ -155,10 +223,24 @@ async fn explain(
 ) -> Result<HttpResponse, ApiError> {
     caller.require_workspace(&slug)?;
     let body = body.into_inner();
-    let key = MemberKey::parse(&body.user);
+    let asker = asker(
+        &state,
+        &caller,
+        body.user.as_deref(),
+        body.session.as_deref(),
+    )
+    .await?;
+    let key = asker.key;
     let resource = ResourceRef::from(body.resource);
+    let sso_required = asker.sso_required;
     let answer = with_index(&state, &caller, body.at_least_revision, |ix| {
         let explanation = match ix.find_member(&key) {
+            Some(_) if sso_required => Ok(json!({
+                "allowed": false,
+                "reason": "sso_required",
+                "detail": "this workspace requires single sign-on; the session signed in with a password",
+                "via": [],
+            })),
             Some(m) => serde_json::to_value(ix.explain(m.id, &body.action, &resource)),
             None => Ok(json!({"allowed": false, "reason": "not_a_member", "via": []})),
         };

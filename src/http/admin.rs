@@ -213,6 +213,8 @@ async fn get_member(
 struct MemberPatch {
     kind: Option<MemberKind>,
     active: Option<bool>,
+    /// Exempt from the workspace's Require-SSO setting.
+    sso_exempt: Option<bool>,
 }
 
 async fn update_member(
@@ -223,16 +225,23 @@ async fn update_member(
 ) -> Result<HttpResponse, ApiError> {
     let (slug, key) = path.into_inner();
     let workspace = caller.workspace(&state, &slug).await?;
+    let ctx = caller.change_context();
     let (member, revision) = state
         .access
-        .update_member(
-            &workspace,
-            &key,
-            body.kind,
-            body.active,
-            &caller.change_context(),
-        )
+        .update_member(&workspace, &key, body.kind, body.active, &ctx)
         .await?;
+    if let Some(exempt) = body.sso_exempt {
+        state
+            .store
+            .set_sso_exempt(
+                workspace.id,
+                member.id,
+                exempt,
+                &ctx.actor,
+                ctx.request_id.as_deref(),
+            )
+            .await?;
+    }
     Ok(HttpResponse::Ok().json(json!({ "member": member, "revision": revision })))
 }
 
@@ -601,6 +610,8 @@ async fn list_invites(
 #[serde(deny_unknown_fields)]
 struct AcceptInvite {
     code: String,
+    /// Sets the invitee's password for email/password sign-in.
+    password: Option<String>,
 }
 
 async fn accept_invite(
@@ -610,11 +621,31 @@ async fn accept_invite(
     body: web::Json<AcceptInvite>,
 ) -> Result<HttpResponse, ApiError> {
     let workspace = caller.workspace(&state, &slug).await?;
-    let code = secrecy::SecretString::from(body.into_inner().code);
+    let body = body.into_inner();
+    // Hash first, so a password that is too short does not use up the invitation.
+    let hash = match body.password {
+        Some(password) => {
+            let settings = state.settings.sign_in.clone();
+            let password = secrecy::SecretString::from(password);
+            let hashed = web::block(move || crate::auth::passwords::hash(&settings, &password))
+                .await
+                .map_err(|e| ApiError::Internal(anyhow::anyhow!(e.to_string())))?
+                .map_err(ApiError::BadRequest)?;
+            Some(hashed)
+        }
+        None => None,
+    };
+    let code = secrecy::SecretString::from(body.code);
     let (member, revision) = state
         .access
         .accept_invite(&workspace, &code, &caller.change_context())
         .await?;
+    if let Some(hash) = hash {
+        state
+            .store
+            .set_password_hash(member.account_id, &hash)
+            .await?;
+    }
     Ok(HttpResponse::Ok().json(json!({ "member": member, "revision": revision })))
 }
 

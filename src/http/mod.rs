@@ -92,6 +92,8 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .configure(workspaces::routes)
                     .configure(admin::routes)
                     .configure(admin::invite_routes)
+                    .configure(crate::saml::routes::admin_routes)
+                    .configure(crate::auth::routes::api_routes)
                     .configure(access_api::routes),
             )
             .configure(crate::scim::routes::routes)

@@ -7,6 +7,7 @@ use super::{ApiError, AppState, ServicePrincipal};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces/{slug}", web::get().to(get_workspace))
+        .route("/workspaces/{slug}", web::patch().to(update_workspace))
         .route("/workspaces/{slug}/audit", web::get().to(audit_log));
 }
 
@@ -48,4 +49,55 @@ async fn audit_log(
         "entries": entries,
         "next_after": next_after,
     })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct WorkspacePatch {
+    settings: Option<crate::domain::WorkspaceSettings>,
+    domains: Option<Vec<String>>,
+    products: Option<Vec<crate::access::Product>>,
+}
+
+/// Changes settings, verified domains or enabled products (products through the access model,
+/// since they change what grants confer).
+async fn update_workspace(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+    body: web::Json<WorkspacePatch>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let body = body.into_inner();
+    let ctx = caller.change_context();
+    if let Some(mut products) = body.products {
+        products.sort();
+        products.dedup();
+        let change = crate::access::Change::ProductsSet { products };
+        state
+            .access
+            .commit(&workspace, vec![change.into()], &ctx)
+            .await?;
+    }
+    let domains = match body.domains {
+        Some(list) => list
+            .iter()
+            .map(|d| crate::domain::workspace::normalise_domain(d))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(ApiError::BadRequest)?,
+        None => workspace.domains.clone(),
+    };
+    let settings = body.settings.unwrap_or_else(|| workspace.settings.clone());
+    let current = caller.workspace(&state, &slug).await?;
+    let updated = state
+        .store
+        .update_workspace(
+            &current,
+            &settings,
+            &domains,
+            &ctx.actor,
+            ctx.request_id.as_deref(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(updated))
 }

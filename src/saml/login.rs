@@ -74,6 +74,22 @@ pub async fn provision(
             ix.find_member(&MemberKey::Email(email.clone())).cloned()
         })
         .await?;
+    // Refuse before writing anything: a refused login creates no account.
+    match &existing {
+        Some(m) if !m.active => {
+            return Err(SamlError::Rejected(format!(
+                "{email} is deactivated in workspace {}",
+                workspace.slug
+            )))
+        }
+        None if !workspace.settings.jit_provisioning => {
+            return Err(SamlError::Rejected(format!(
+                "{email} is not a member of workspace {} (just-in-time provisioning is off)",
+                workspace.slug
+            )))
+        }
+        _ => {}
+    }
     let account_id = match &existing {
         Some(m) => m.account_id,
         None => store.ensure_account(&email).await?,
@@ -85,14 +101,8 @@ pub async fn provision(
     };
     let mut changes: Vec<AuditedChange> = Vec::new();
     let member = match existing {
-        Some(m) if !m.active => {
-            return Err(SamlError::Rejected(format!(
-                "{email} is deactivated in workspace {}",
-                workspace.slug
-            )))
-        }
         Some(m) => m,
-        None if workspace.settings.jit_provisioning => {
+        None => {
             let member = Member {
                 id: Uuid::now_v7(),
                 account_id,
@@ -107,12 +117,6 @@ pub async fn provision(
                 .into(),
             );
             member
-        }
-        None => {
-            return Err(SamlError::Rejected(format!(
-                "{email} is not a member of workspace {} (just-in-time provisioning is off)",
-                workspace.slug
-            )))
         }
     };
 

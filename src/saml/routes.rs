@@ -33,18 +33,23 @@ use crate::{
 /// How long an AuthnRequest may wait for its answer.
 const LOGIN_TTL: Duration = Duration::minutes(10);
 
+/// The SAML endpoints browsers and IdPs talk to.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/saml/{slug}/metadata", web::get().to(sp_metadata))
         .route("/saml/{slug}/login", web::get().to(start_login))
-        .route("/saml/{slug}/acs", web::post().to(acs))
-        .route(
-            "/v1/workspaces/{slug}/sso/connections",
-            web::post().to(create_connection),
-        )
-        .route(
-            "/v1/workspaces/{slug}/sso/connections",
-            web::get().to(list_connections),
-        );
+        .route("/saml/{slug}/acs", web::post().to(acs));
+}
+
+/// The admin API for connections (mounted under `/v1`).
+pub fn admin_routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/workspaces/{slug}/sso/connections",
+        web::post().to(create_connection),
+    )
+    .route(
+        "/workspaces/{slug}/sso/connections",
+        web::get().to(list_connections),
+    );
 }
 
 fn refused(reason: &SamlError, slug: &str) -> HttpResponse {

@@ -116,7 +116,9 @@ pub fn verify(
         .map_err(|e| SamlError::Rejected(format!("the response failed verification: {e}")))?;
 
     if assertion.issue_instant > Utc::now() + sp.clock_skew {
-        return Err(SamlError::Rejected("the assertion was issued in the future".into()));
+        return Err(SamlError::Rejected(
+            "the assertion was issued in the future".into(),
+        ));
     }
     let conditions = assertion
         .conditions

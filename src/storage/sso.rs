@@ -433,18 +433,32 @@ impl Store {
         Ok(())
     }
 
-    /// Sets whether a member is exempt from Require SSO.
+    /// Sets whether a member is exempt from Require SSO, audited.
     pub async fn set_sso_exempt(
         &self,
+        workspace_id: Uuid,
         membership_id: Uuid,
         exempt: bool,
+        actor: &Actor,
+        request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE memberships SET sso_exempt = $2 WHERE id = $1")
+        let audit = NewAuditEntry {
+            workspace_id: Some(workspace_id),
+            actor: actor.clone(),
+            action: "member.sso_exempt".into(),
+            target: format!("member:{membership_id}"),
+            before: None,
+            after: Some(serde_json::json!({ "sso_exempt": exempt })),
+            request_id: request_id.map(str::to_owned),
+        };
+        in_transaction!(self, tx => {
+            sqlx::query("UPDATE memberships SET sso_exempt = $3 WHERE id = $1 AND workspace_id = $2")
                 .bind(membership_id)
+                .bind(workspace_id)
                 .bind(exempt)
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
+            append_audit!(&mut *tx, &audit)?;
         });
         Ok(())
     }

@@ -112,3 +112,42 @@ impl Store {
         Ok(rows.into_iter().map(Workspace::from).collect())
     }
 }
+
+impl Store {
+    /// Replaces a workspace's settings and verified domains, audited.
+    pub async fn update_workspace(
+        &self,
+        before: &Workspace,
+        settings: &WorkspaceSettings,
+        domains: &[String],
+        actor: &Actor,
+        request_id: Option<&str>,
+    ) -> Result<Workspace, StoreError> {
+        let after = Workspace {
+            settings: settings.clone(),
+            domains: domains.to_vec(),
+            ..before.clone()
+        };
+        let audit = NewAuditEntry {
+            workspace_id: Some(before.id),
+            actor: actor.clone(),
+            action: "workspace.update".into(),
+            target: format!("workspace:{}", before.slug),
+            before: serde_json::to_value(before).ok(),
+            after: serde_json::to_value(&after).ok(),
+            request_id: request_id.map(str::to_owned),
+        };
+        in_transaction!(self, tx => {
+            sqlx::query("UPDATE workspaces SET settings = $2, domains = $3 WHERE id = $1")
+                .bind(before.id)
+                .bind(Json(settings))
+                .bind(Json(domains))
+                .execute(&mut *tx)
+                .await?;
+            append_audit!(&mut *tx, &audit)?;
+        });
+        self.workspace_by_slug(&before.slug)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("workspace {:?}", before.slug)))
+    }
+}

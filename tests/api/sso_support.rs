@@ -1,0 +1,240 @@
+//! Test support for sign-in: the real test IdP (pysaml2 + xmlsec1, conformance/saml-idp)
+//! driven from Rust, a workspace wired to it, and the SP-initiated round trip.
+
+use std::{io::Read, path::PathBuf, process::Command};
+
+use base64::{engine::general_purpose::STANDARD, Engine as _};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+use gatehouse::domain::TokenKind;
+
+/// The IdP's entity id in tests.
+pub const IDP: &str = "https://idp.test/metadata";
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conformance")
+}
+
+/// Runs the test IdP's CLI and returns its standard output.
+pub fn idp(args: &[&str]) -> String {
+    let python = root().join(".venv/bin/python");
+    assert!(
+        python.exists(),
+        "the test IdP needs conformance/.venv: run scripts/test (it installs it)"
+    );
+    let out = Command::new(python)
+        .arg(root().join("saml-idp/idp.py"))
+        .args(args)
+        .output()
+        .expect("run the test IdP");
+    assert!(
+        out.status.success(),
+        "idp.py {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// A workspace `acme` (domain example.com) trusting the test IdP, with a service token.
+pub struct SsoWorkspace<'a> {
+    pub app: &'a TestApp,
+    pub token: String,
+    /// A client that does not follow redirects and keeps no cookies.
+    pub client: reqwest::Client,
+}
+
+impl<'a> SsoWorkspace<'a> {
+    pub async fn new(app: &'a TestApp, allow_idp_initiated: bool) -> SsoWorkspace<'a> {
+        app.create_workspace("acme").await;
+        let (_, token) = app.issue_token("acme", TokenKind::Service).await;
+        let metadata = idp(&[
+            "metadata",
+            "--entity-id",
+            IDP,
+            "--sso-url",
+            "https://idp.test/sso",
+        ]);
+        let (status, body) = app
+            .post(
+                "/v1/workspaces/acme/sso/connections",
+                &token,
+                json!({"metadata_xml": metadata, "allow_idp_initiated": allow_idp_initiated}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        SsoWorkspace { app, token, client }
+    }
+
+    pub async fn member(&self, email: &str) {
+        let (status, body) = self
+            .app
+            .post(
+                "/v1/workspaces/acme/members",
+                &self.token,
+                json!({"email": email}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    pub fn sp_entity(&self) -> String {
+        format!("{}/saml/acme/metadata", self.app.address)
+    }
+
+    pub fn acs(&self) -> String {
+        format!("{}/saml/acme/acs", self.app.address)
+    }
+
+    /// Arguments naming this SP for `idp.py response`/`attack`.
+    pub fn sp_args(&self) -> Vec<String> {
+        vec![
+            "--entity-id".into(),
+            IDP.into(),
+            "--sp-entity-id".into(),
+            self.sp_entity(),
+            "--acs-url".into(),
+            self.acs(),
+        ]
+    }
+
+    /// Starts an SP-initiated login; returns (AuthnRequest id, RelayState).
+    pub async fn start_login(&self, return_to: &str) -> (String, String) {
+        let response = self
+            .client
+            .get(
+                self.app
+                    .url(&format!("/saml/acme/login?return_to={return_to}")),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 302);
+        let location =
+            reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
+        assert!(
+            location.as_str().starts_with("https://idp.test/sso"),
+            "{location}"
+        );
+        let params: std::collections::HashMap<_, _> = location.query_pairs().into_owned().collect();
+        let deflated = STANDARD.decode(&params["SAMLRequest"]).unwrap();
+        let mut xml = String::new();
+        flate2::read::DeflateDecoder::new(&deflated[..])
+            .read_to_string(&mut xml)
+            .unwrap();
+        let id = xml
+            .split("ID=\"")
+            .nth(1)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_string();
+        (id, params["RelayState"].clone())
+    }
+
+    /// A signed response from the test IdP; extra arguments as for `idp.py response`.
+    pub fn response(&self, extra: &[&str]) -> String {
+        let mut args: Vec<String> = vec!["response".into()];
+        args.extend(self.sp_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        idp(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// A tampered response (`idp.py attack KIND`).
+    pub fn attack(&self, kind: &str, extra: &[&str]) -> String {
+        let mut args: Vec<String> = vec!["attack".into(), kind.into()];
+        args.extend(self.sp_args());
+        args.extend(extra.iter().map(|s| s.to_string()));
+        idp(&args.iter().map(String::as_str).collect::<Vec<_>>())
+    }
+
+    /// Posts to the ACS; answers (status, session cookie value, Location).
+    pub async fn post_acs(
+        &self,
+        saml_response: &str,
+        relay_state: Option<&str>,
+    ) -> (u16, Option<String>, Option<String>) {
+        let mut form = vec![("SAMLResponse", saml_response.to_string())];
+        if let Some(r) = relay_state {
+            form.push(("RelayState", r.to_string()));
+        }
+        let response = self
+            .client
+            .post(self.acs())
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let cookie = response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|v| v.starts_with("gatehouse_session="))
+            .map(|v| {
+                v.trim_start_matches("gatehouse_session=")
+                    .split(';')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            });
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        (status, cookie, location)
+    }
+
+    /// Who a session cookie belongs to (`GET /v1/session`).
+    pub async fn whoami(&self, cookie: &str) -> serde_json::Value {
+        let response = self
+            .client
+            .get(self.app.url("/v1/session"))
+            .header("cookie", format!("gatehouse_session={cookie}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Rows in the tables a login could create, to prove a refusal created nothing.
+    pub async fn footprint(&self) -> Vec<i64> {
+        use sqlx::Connection;
+        let tables = [
+            "sessions",
+            "accounts",
+            "memberships",
+            "groups",
+            "group_members",
+        ];
+        let mut counts = Vec::new();
+        macro_rules! count {
+            ($conn:expr) => {
+                for t in tables {
+                    let (n,): (i64,) = sqlx::query_as(&format!("SELECT COUNT(*) FROM {t}"))
+                        .fetch_one(&mut $conn)
+                        .await
+                        .unwrap();
+                    counts.push(n);
+                }
+            };
+        }
+        if self.app.db.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.app.db.url)
+                .await
+                .unwrap();
+            count!(conn);
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.app.db.url).await.unwrap();
+            count!(conn);
+        }
+        counts
+    }
+}
