@@ -35,13 +35,18 @@ pub struct ConnectionOptions {
 
 /// Fetches metadata from `url` (http or https), refusing slow, huge or failed answers.
 pub async fn fetch(url: &str) -> Result<String, SamlError> {
+    fetch_within(url, FETCH_TIMEOUT).await
+}
+
+/// [`fetch`] with another time limit.
+pub async fn fetch_within(url: &str, timeout: Duration) -> Result<String, SamlError> {
     if !(url.starts_with("https://") || url.starts_with("http://")) {
         return Err(SamlError::Invalid(
             "the metadata URL must be http(s)".into(),
         ));
     }
     let client = reqwest::Client::builder()
-        .timeout(FETCH_TIMEOUT)
+        .timeout(timeout)
         .redirect(reqwest::redirect::Policy::limited(3))
         .build()
         .map_err(|e| SamlError::Invalid(format!("cannot build an HTTP client: {e}")))?;

@@ -15,6 +15,7 @@ mod recordings;
 mod saml;
 mod scim;
 mod signin;
+mod sso_metadata;
 mod sso_support;
 mod tokens;
 mod workspaces;
