@@ -539,7 +539,7 @@ impl Store {
         side_writes: &[SideWrite],
     ) -> Result<i64, StoreError> {
         let now = Utc::now();
-        in_transaction!(self, tx => {
+        let revision = in_transaction!(self, tx => {
             // Lock the workspace row first: writers of one workspace queue here.
             let (start,): (i64,) = sqlx::query_as(
                 "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",
@@ -585,7 +585,10 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             Ok::<_, StoreError>(revision)
-        })
+        });
+        // A commit moves the revision (and may change products): cached workspaces are stale.
+        self.caches.workspaces.clear();
+        revision
     }
 
     /// Everything the access model needs of one workspace, consistent at one revision.

@@ -10,6 +10,7 @@
 
 mod access;
 pub(crate) mod audit;
+pub mod cache;
 mod error;
 mod invites;
 pub mod scim;
@@ -44,10 +45,28 @@ pub(crate) enum Backend {
     Sqlite(SqlitePool),
 }
 
-/// Handle to the database; cheap to clone (it wraps a pool).
-#[derive(Clone, Debug)]
+/// Handle to the database; cheap to clone (it wraps a pool and shared caches).
+#[derive(Clone)]
 pub struct Store {
     pub(crate) backend: Backend,
+    pub(crate) caches: std::sync::Arc<Caches>,
+}
+
+/// Read-through caches of hot rows (see [`cache`]).
+#[derive(Default)]
+pub(crate) struct Caches {
+    /// Token digest → stored token.
+    pub(crate) tokens: cache::TtlCache<String, tokens::TokenRow>,
+    /// Workspace slug → workspace.
+    pub(crate) workspaces: cache::TtlCache<String, crate::domain::Workspace>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend_name())
+            .finish()
+    }
 }
 
 /// Runs `$body` with `$pool` bound to the backend's pool; the body is compiled once per
@@ -111,7 +130,10 @@ impl Store {
                 .await?;
             Backend::Postgres(pool)
         };
-        Ok(Self { backend })
+        Ok(Self {
+            backend,
+            caches: Default::default(),
+        })
     }
 
     /// `postgres` or `sqlite`, for log lines and the CLI.

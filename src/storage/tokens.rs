@@ -18,8 +18,8 @@ const TOKEN_SELECT: &str = "SELECT t.id, t.workspace_id, w.slug AS workspace_slu
     t.prefix, t.secret_digest, t.created_at, t.last_used_at, t.revoked_at \
     FROM api_tokens t JOIN workspaces w ON w.id = t.workspace_id";
 
-#[derive(sqlx::FromRow)]
-struct TokenRow {
+#[derive(Clone, sqlx::FromRow)]
+pub(crate) struct TokenRow {
     id: Uuid,
     workspace_id: Uuid,
     workspace_slug: String,
@@ -156,6 +156,7 @@ impl Store {
             }
             sqlx::query_as(&select).bind(id).fetch_one(&mut *tx).await?
         });
+        self.caches.tokens.clear();
         row.into_token()
     }
 
@@ -167,9 +168,20 @@ impl Store {
     ) -> Result<Result<ApiToken, TokenRejection>, StoreError> {
         let sql = format!("{TOKEN_SELECT} WHERE t.secret_digest = $1");
         let presented_digest = digest(secret.expose_secret());
-        let row: Option<TokenRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(&presented_digest).fetch_optional(pool).await?
-        });
+        let row: Option<TokenRow> = match self.caches.tokens.get(&presented_digest) {
+            Some(row) => Some(row),
+            None => {
+                let row: Option<TokenRow> = with_pool!(self, pool => {
+                    sqlx::query_as(&sql).bind(&presented_digest).fetch_optional(pool).await?
+                });
+                if let Some(row) = &row {
+                    self.caches
+                        .tokens
+                        .put(presented_digest.clone(), row.clone());
+                }
+                row
+            }
+        };
         // The lookup is by digest; compare again in constant time so equality is never
         // decided by an early-exit string comparison.
         let Some(row) = row.filter(|r| digest_matches(secret, &r.secret_digest)) else {

@@ -96,11 +96,18 @@ impl Store {
 
     /// The workspace with this slug, if any.
     pub async fn workspace_by_slug(&self, slug: &str) -> Result<Option<Workspace>, StoreError> {
+        if let Some(workspace) = self.caches.workspaces.get(&slug.to_string()) {
+            return Ok(Some(workspace));
+        }
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE slug = $1");
         let row: Option<WorkspaceRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?
         });
-        Ok(row.map(Workspace::from))
+        let workspace = row.map(Workspace::from);
+        if let Some(w) = &workspace {
+            self.caches.workspaces.put(slug.to_string(), w.clone());
+        }
+        Ok(workspace)
     }
 
     /// Every workspace, by slug.
@@ -146,6 +153,7 @@ impl Store {
                 .await?;
             append_audit!(&mut *tx, &audit)?;
         });
+        self.caches.workspaces.clear();
         self.workspace_by_slug(&before.slug)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("workspace {:?}", before.slug)))

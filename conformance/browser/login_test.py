@@ -1,0 +1,326 @@
+"""Gatehouse sign-in, as a person does it, in headless Chromium.
+
+Two scenarios, each in a fresh browser with a fresh profile:
+
+  password  /login -> email -> Continue -> password field -> Sign in -> `/` says
+            "<email> (signed in with a password)"
+  sso       /login -> email of an SSO domain -> Continue -> /saml/<ws>/login -> the IdP's /sso ->
+            the IdP's auto-posting form -> ACS -> `/` says "<email> (signed in with SSO)"
+
+Every step is screenshotted into --screenshots as NN-<scenario>-<step>.png. Prints one line per
+scenario (`PASS name` / `FAIL name: reason`) and ends with `N passed, M failed`; exits 1 when a
+scenario failed. Only 127.0.0.1 is ever visited: the base URL must be on it, every page the
+browser lands on is checked, and the browser's resolver maps every other name to nothing.
+
+conformance/browser/run sets up Gatehouse and the IdP and calls this; run it by hand as
+  login_test.py --base-url http://127.0.0.1:PORT --screenshots DIR \
+      --password-email pat@other.org --password '…' --sso-email alice@example.com --idp-url http://127.0.0.1:IDP
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException, WebDriverException
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions as EC
+from selenium.webdriver.support.select import Select
+from selenium.webdriver.support.ui import WebDriverWait
+
+WAIT_S = 20  # the longest any single wait may take
+PAGE_LOAD_S = 20
+
+CHROMIUM_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--no-proxy-server",
+    # Belt and braces for "only ever talk to 127.0.0.1": no other host name resolves.
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    "--window-size=1100,800",
+]
+
+
+class Failure(Exception):
+    pass
+
+
+class Shots:
+    """Numbers screenshots across scenarios: 01-password-login-page.png, 02-…"""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.n = 0
+
+    def take(self, driver, scenario: str, step: str) -> Path:
+        self.n += 1
+        path = self.folder / f"{self.n:02d}-{scenario}-{step}.png"
+        if not driver.save_screenshot(str(path)):
+            raise Failure(f"could not save screenshot {path}")
+        return path
+
+
+class Browser:
+    """One headless Chromium with a fresh --user-data-dir, removed on close."""
+
+    def __init__(self, chromium: str, chromedriver: str, log_dir: Path, name: str):
+        self.profile = Path(tempfile.mkdtemp(prefix="gatehouse-chromium-"))
+        opts = webdriver.ChromeOptions()
+        opts.binary_location = chromium
+        for flag in CHROMIUM_FLAGS:
+            opts.add_argument(flag)
+        opts.add_argument(f"--user-data-dir={self.profile}")
+        # The performance log holds the Network.* events: the redirect chain is checked from it.
+        opts.set_capability("goog:loggingPrefs", {"performance": "ALL"})
+        service = Service(
+            executable_path=chromedriver,
+            log_output=str(log_dir / f"chromedriver-{name}.log"),
+        )
+        try:
+            self.driver = webdriver.Chrome(service=service, options=opts)
+        except Exception:
+            shutil.rmtree(self.profile, ignore_errors=True)
+            raise
+        self.driver.set_page_load_timeout(PAGE_LOAD_S)
+        self.driver.set_script_timeout(WAIT_S)
+
+    def close(self) -> None:
+        try:
+            self.driver.quit()
+        except Exception:  # noqa: BLE001 - closing must not hide the scenario's result
+            pass
+        shutil.rmtree(self.profile, ignore_errors=True)
+
+    def requests_seen(self) -> list[tuple[str, str]]:
+        """(method, url) of every document request since the last call, in order."""
+        seen = []
+        for entry in self.driver.get_log("performance"):
+            try:
+                msg = json.loads(entry["message"])["message"]
+            except (KeyError, ValueError):
+                continue
+            if msg.get("method") != "Network.requestWillBeSent":
+                continue
+            params = msg.get("params", {})
+            if params.get("type") not in (None, "Document"):
+                continue
+            req = params.get("request", {})
+            seen.append((req.get("method", "?"), req.get("url", "")))
+        return seen
+
+
+# Pages the browser makes itself (its new-tab page, about:blank): never on the network.
+BROWSER_INTERNAL = ("about", "chrome", "chrome-untrusted", "data", "blob", "devtools")
+
+
+def local_only(url: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme in BROWSER_INTERNAL:
+        return
+    if parts.scheme not in ("http", "https") or parts.hostname != "127.0.0.1":
+        raise Failure(f"the browser went to {url!r}: only http://127.0.0.1 is allowed")
+
+
+def wait_for(driver, condition, what: str):
+    try:
+        return WebDriverWait(driver, WAIT_S, poll_frequency=0.1).until(condition)
+    except TimeoutException:
+        raise Failure(
+            f"waited {WAIT_S} s for {what}; the browser is at {driver.current_url} "
+            f"showing: {page_text(driver)!r}"
+        ) from None
+
+
+def page_text(driver) -> str:
+    try:
+        return " ".join(driver.find_element(By.TAG_NAME, "body").text.split())[:300]
+    except WebDriverException:
+        return "(no page)"
+
+
+def path_is(base: str, path: str):
+    want = base.rstrip("/") + path
+
+    def check(driver):
+        url = driver.current_url
+        return url == want or url.startswith(want + "?")
+
+    return check
+
+
+def open_login(b: Browser, base: str, shots: Shots, scenario: str, email: str) -> None:
+    d = b.driver
+    d.get(base + "/login")
+    if not path_is(base, "/login")(d):
+        raise Failure(f"opening {base}/login ended at {d.current_url}")
+    email_input = wait_for(d, EC.visibility_of_element_located((By.ID, "email")), "the email field on /login")
+    wait_for(d, EC.element_to_be_clickable((By.ID, "continue")), "the Continue button (#continue)")
+    if d.find_elements(By.ID, "password"):
+        raise Failure("/login shows a password field before the email was given")
+    shots.take(d, scenario, "login-page")
+    email_input.clear()
+    email_input.send_keys(email)
+    shots.take(d, scenario, "email-typed")
+
+
+def expect_landing(b: Browser, base: str, shots: Shots, scenario: str, who: str) -> str:
+    d = b.driver
+    wait_for(d, path_is(base, "/"), "the landing page /")
+    el = wait_for(d, EC.visibility_of_element_located((By.ID, "who")), "#who on the landing page")
+    shots.take(d, scenario, "signed-in")
+    text = " ".join(el.text.split())
+    if who not in text:
+        raise Failure(f"#who reads {text!r}; expected it to contain {who!r}")
+    return text
+
+
+def scenario_password(b: Browser, args, shots: Shots) -> str:
+    d = b.driver
+    base = args.base_url
+    open_login(b, base, shots, "password", args.password_email)
+    d.find_element(By.ID, "continue").click()
+    pw = wait_for(d, EC.visibility_of_element_located((By.ID, "password")), "the password field (#password)")
+    local_only(d.current_url)
+    if not d.find_elements(By.ID, "sign-in"):
+        raise Failure("the password step has no Sign in button (#sign-in)")
+    shown = d.find_element(By.ID, "email").get_attribute("value")
+    if shown != args.password_email:
+        raise Failure(f"the password step shows email {shown!r}, not {args.password_email!r}")
+    shots.take(d, "password", "password-step")
+    pw.send_keys(args.password)
+    shots.take(d, "password", "password-typed")
+    d.find_element(By.ID, "sign-in").click()
+    text = expect_landing(b, base, shots, "password", f"{args.password_email} (signed in with a password)")
+    for _, url in b.requests_seen():
+        local_only(url)
+    return text
+
+
+def scenario_sso(b: Browser, args, shots: Shots) -> str:
+    d = b.driver
+    base = args.base_url
+    open_login(b, base, shots, "sso", args.sso_email)
+    b.requests_seen()  # drop what came before Continue
+    d.find_element(By.ID, "continue").click()
+
+    # The IdP answers with an auto-submitting form; without --auto-user it shows a picker first.
+    def landed_or_picker(driver):
+        url = driver.current_url
+        if path_is(base, "/")(driver) and driver.find_elements(By.ID, "who"):
+            return "landed"
+        if args.idp_url and url.startswith(args.idp_url) and driver.find_elements(By.ID, "signin"):
+            return "picker"
+        return False
+
+    state = wait_for(d, landed_or_picker, "the IdP round trip to end on / (or the IdP's user picker)")
+    if state == "picker":
+        local_only(d.current_url)
+        shots.take(d, "sso", "idp-user-picker")
+        Select(d.find_element(By.ID, "user")).select_by_value(args.sso_email)
+        d.find_element(By.ID, "signin").click()
+    text = expect_landing(b, base, shots, "sso", f"{args.sso_email} (signed in with SSO)")
+
+    chain = b.requests_seen()
+    for _, url in chain:
+        local_only(url)
+    # The way there: POST /login, GET /saml/<ws>/login, GET <idp>/sso, POST <ACS>, GET /.
+    steps = [(m, urlsplit(u)) for m, u in chain]
+    gh = urlsplit(base).netloc
+
+    def find(pred, what, start):
+        for i in range(start, len(steps)):
+            if pred(*steps[i]):
+                return i + 1
+        raise Failure(f"the redirect chain has no {what}: {[f'{m} {u}' for m, u in chain]}")
+
+    i = find(lambda m, u: m == "POST" and u.netloc == gh and u.path == "/login", "POST /login", 0)
+    i = find(lambda m, u: u.netloc == gh and u.path.startswith("/saml/") and u.path.endswith("/login"),
+             "GET /saml/<ws>/login", i)
+    i = find(lambda m, u: u.netloc != gh and u.path == "/sso" and "SAMLRequest=" in u.query,
+             "request to the IdP's /sso with a SAMLRequest", i)
+    i = find(lambda m, u: m == "POST" and u.netloc == gh and u.path.endswith("/acs"), "POST to the ACS", i)
+    find(lambda m, u: u.netloc == gh and u.path == "/", "GET /", i)
+    if args.verbose:
+        for m, u in chain:
+            print(f"  sso: {m} {u[:120]}", flush=True)
+    return text
+
+
+SCENARIOS = {"password": scenario_password, "sso": scenario_sso}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--base-url", required=True, help="Gatehouse, http://127.0.0.1:PORT")
+    ap.add_argument("--idp-url", default="", help="the test IdP, http://127.0.0.1:PORT (for the user picker)")
+    ap.add_argument("--screenshots", required=True, type=Path)
+    ap.add_argument("--log-dir", type=Path, default=None, help="chromedriver logs (default: --screenshots)")
+    ap.add_argument("--password-email", default="pat@other.org")
+    ap.add_argument("--password", default="a long enough password")
+    ap.add_argument("--sso-email", default="alice@example.com")
+    ap.add_argument("--chromium", default="/usr/bin/chromium")
+    ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
+    ap.add_argument("--verbose", action="store_true", help="print the SSO redirect chain")
+    ap.add_argument("--only", choices=sorted(SCENARIOS), action="append", help="run only these scenarios")
+    args = ap.parse_args()
+    args.base_url = args.base_url.rstrip("/")
+    args.idp_url = args.idp_url.rstrip("/")
+    local_only(args.base_url)
+    if args.idp_url:
+        local_only(args.idp_url)
+    args.screenshots.mkdir(parents=True, exist_ok=True)
+    log_dir = args.log_dir or args.screenshots
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    shots = Shots(args.screenshots)
+    passed = failed = 0
+    for name in args.only or list(SCENARIOS):
+        started = time.monotonic()
+        browser = None
+        ok = False
+        try:
+            browser = Browser(args.chromium, args.chromedriver, log_dir, name)
+            text = SCENARIOS[name](browser, args, shots)
+            ok = True
+            print(f"PASS {name}: #who = {text!r} ({time.monotonic() - started:.1f} s)", flush=True)
+        except Failure as err:
+            print(f"FAIL {name}: {err}", flush=True)
+        except Exception as err:  # noqa: BLE001 - any other error fails this scenario, not the run
+            print(f"FAIL {name}: {type(err).__name__}: {err}", flush=True)
+            traceback.print_exc(file=sys.stderr)
+        finally:
+            if browser is not None:
+                if not ok:
+                    try:
+                        shots.take(browser.driver, name, "at-failure")
+                    except Exception:  # noqa: BLE001 - the failure is already reported
+                        pass
+                browser.close()
+        passed += ok
+        failed += not ok
+    print(f"screenshots: {args.screenshots.resolve()}")
+    print(f"{passed} passed, {failed} failed")
+    return 0 if failed == 0 and passed > 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
