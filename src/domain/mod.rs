@@ -2,6 +2,7 @@
 //! tokens and audit entries. Pure data and validation; nothing here knows about HTTP or SQL.
 
 pub mod audit;
+pub mod bridge;
 pub mod sso;
 pub mod token;
 pub mod workspace;

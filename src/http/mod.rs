@@ -5,6 +5,7 @@
 mod access_api;
 mod admin;
 mod auth;
+mod bridge;
 mod error;
 mod health;
 pub mod pages;
@@ -36,6 +37,24 @@ pub struct AppState {
 pub struct Application {
     port: u16,
     server: Server,
+    /// Background work of this process: revision poller, webhook deliveries, metadata refresh.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+/// Stops a running [`Application`]: the server (in-flight requests finish) and its
+/// background tasks. What a process restart does, for tests.
+pub struct Stopper {
+    server: actix_web::dev::ServerHandle,
+    tasks: Vec<tokio::task::AbortHandle>,
+}
+
+impl Stopper {
+    pub async fn stop(self) {
+        for task in &self.tasks {
+            task.abort();
+        }
+        self.server.stop(true).await;
+    }
 }
 
 impl Application {
@@ -49,7 +68,11 @@ impl Application {
             settings.public_url = crate::config::default_public_url(bound);
         }
         let access = AccessService::new(store.clone());
-        access.cache.spawn_poller();
+        let tasks = vec![
+            access.cache.spawn_poller(),
+            crate::service::webhooks::Dispatcher::new(store.clone()).spawn(),
+            crate::saml::refresh::spawn_refresher(store.clone()),
+        ];
         let state = AppState {
             store,
             settings,
@@ -57,7 +80,19 @@ impl Application {
             throttle: Default::default(),
         };
         let server = serve(listener, state)?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            tasks,
+        })
+    }
+
+    /// A handle that stops this application (server and background tasks).
+    pub fn stopper(&self) -> Stopper {
+        Stopper {
+            server: self.server.handle(),
+            tasks: self.tasks.iter().map(|t| t.abort_handle()).collect(),
+        }
     }
 
     /// The port actually bound.
@@ -67,7 +102,11 @@ impl Application {
 
     /// Serves until a shutdown signal arrives and in-flight requests have finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let outcome = self.server.await;
+        for task in &self.tasks {
+            task.abort();
+        }
+        outcome
     }
 }
 
@@ -92,6 +131,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
                     .configure(workspaces::routes)
                     .configure(admin::routes)
                     .configure(admin::invite_routes)
+                    .configure(bridge::routes)
                     .configure(crate::saml::routes::admin_routes)
                     .configure(crate::auth::routes::api_routes)
                     .configure(access_api::routes),

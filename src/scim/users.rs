@@ -15,7 +15,7 @@ use super::{
     schema::{ResourceSchema, ENTERPRISE_USER_URN, USER_URN},
 };
 use crate::{
-    access::{Change, Member, MemberKey, MemberKind},
+    access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, Scope, Subject},
     storage::{
         scim::{ScimQuery, ScimUserGroupRow, ScimUserRow},
         AuditedChange, SideWrite,
@@ -225,6 +225,7 @@ impl ScimContext<'_> {
                 active,
             },
         };
+        let roles = self.scim_role_changes(member.id, &doc).await?;
         let side = SideWrite::ScimUser {
             membership_id: member.id,
             user_name,
@@ -235,13 +236,10 @@ impl ScimContext<'_> {
         let change = Change::MemberUpserted {
             member: member.clone(),
         };
+        let mut changes = vec![change.into()];
+        changes.extend(roles);
         access
-            .commit_with(
-                &self.workspace,
-                vec![change.into()],
-                &self.change_context(),
-                &[side],
-            )
+            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
             .await?;
         let row = self.user_row(member.id).await?;
         Ok((self.render_user(&row, &[]), row.version))
@@ -278,6 +276,8 @@ impl ScimContext<'_> {
             change: Change::MemberUpserted { member: after },
             before: serde_json::to_value(&member).ok(),
         };
+        let mut changes = vec![change];
+        changes.extend(self.scim_role_changes(before.id, &doc).await?);
         let side = SideWrite::ScimUser {
             membership_id: before.id,
             user_name,
@@ -287,12 +287,7 @@ impl ScimContext<'_> {
         };
         self.state
             .access
-            .commit_with(
-                &self.workspace,
-                vec![change],
-                &self.change_context(),
-                &[side],
-            )
+            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
             .await?;
         let row = self.user_row(before.id).await?;
         let groups = self
@@ -330,6 +325,78 @@ impl ScimContext<'_> {
         }
         apply(&mut doc, &ops, schema())?;
         self.write_user(&before, doc, expected_version).await
+    }
+
+    /// With the workspace's `scim_roles` setting on, `roles[].value` naming catalog roles
+    /// become grants (scope: all instances, origin `scim`), replaced as the IdP sends them
+    /// (Entra app roles, Okta role attributes). Unknown values are `invalidValue`.
+    async fn scim_role_changes(
+        &self,
+        membership_id: Uuid,
+        doc: &Value,
+    ) -> Result<Vec<AuditedChange>, ScimError> {
+        if !self.workspace.settings.scim_roles {
+            return Ok(Vec::new());
+        }
+        let wanted: std::collections::BTreeSet<String> = doc
+            .get("roles")
+            .and_then(Value::as_array)
+            .map(|roles| {
+                roles
+                    .iter()
+                    .filter_map(|r| r.get("value").and_then(Value::as_str))
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let allow_owner = self.workspace.settings.allow_idp_managed_owners;
+        let changes = self
+            .state
+            .access
+            .read(&self.workspace, None, |ix| {
+                for role in &wanted {
+                    ix.validate_grant(role, &Scope::All, allow_owner)
+                        .map_err(|e| {
+                            ScimError::invalid_value(format!(
+                                "roles: {role:?} cannot be granted: {e}"
+                            ))
+                        })?;
+                }
+                let current: Vec<&Grant> = ix
+                    .grants_of(Subject::User(membership_id))
+                    .into_iter()
+                    .filter(|g| g.origin == GrantOrigin::Scim)
+                    .collect();
+                let mut changes: Vec<AuditedChange> = current
+                    .iter()
+                    .filter(|g| !wanted.contains(&g.role) || g.scope != Scope::All)
+                    .map(|g| AuditedChange {
+                        change: Change::GrantRemoved { grant_id: g.id },
+                        before: serde_json::to_value(g).ok(),
+                    })
+                    .collect();
+                for role in wanted.iter().filter(|r| {
+                    !current
+                        .iter()
+                        .any(|g| &g.role == *r && g.scope == Scope::All)
+                }) {
+                    changes.push(
+                        Change::GrantAdded {
+                            grant: Grant {
+                                id: Uuid::now_v7(),
+                                subject: Subject::User(membership_id),
+                                role: role.clone(),
+                                scope: Scope::All,
+                                origin: GrantOrigin::Scim,
+                            },
+                        }
+                        .into(),
+                    );
+                }
+                Ok::<_, ScimError>(changes)
+            })
+            .await??;
+        Ok(changes)
     }
 
     /// DELETE /Users/{id}: removes the membership (the account survives).

@@ -6,6 +6,8 @@
 pub mod cache;
 pub mod invites;
 pub mod legacy;
+pub mod rules;
+pub mod webhooks;
 
 use std::sync::Arc;
 
@@ -95,17 +97,12 @@ impl AccessService {
         changes: Vec<AuditedChange>,
         ctx: &ChangeContext,
     ) -> Result<i64, ServiceError> {
-        if changes.is_empty() {
-            return Ok(self.cache.catch_up(workspace.id).await?);
-        }
-        self.store
-            .commit_changes(workspace.id, &changes, ctx)
-            .await?;
-        Ok(self.cache.catch_up(workspace.id).await?)
+        self.commit_with(workspace, changes, ctx, &[]).await
     }
 
     /// [`AccessService::commit`] with extra writes in the same transaction (SCIM documents,
-    /// invitation claims).
+    /// invitation claims). When groups appeared, changed or went, mapping rules are applied
+    /// right after, so a rule's grants follow its groups whoever made them.
     pub async fn commit_with(
         &self,
         workspace: &Workspace,
@@ -113,9 +110,35 @@ impl AccessService {
         ctx: &ChangeContext,
         side_writes: &[SideWrite],
     ) -> Result<i64, ServiceError> {
-        self.store
-            .commit_changes_with(workspace.id, &changes, ctx, side_writes)
+        let groups_changed = changes.iter().any(|c| {
+            matches!(
+                c.change,
+                Change::GroupUpserted { .. } | Change::GroupRemoved { .. }
+            )
+        });
+        let revision = self
+            .commit_inner(workspace, changes, ctx, side_writes)
             .await?;
+        if groups_changed {
+            self.reconcile_after_group_change(workspace, ctx).await?;
+            return Ok(self.cache.catch_up(workspace.id).await?);
+        }
+        Ok(revision)
+    }
+
+    /// Commits without applying mapping rules (the rules engine itself commits through here).
+    async fn commit_inner(
+        &self,
+        workspace: &Workspace,
+        changes: Vec<AuditedChange>,
+        ctx: &ChangeContext,
+        side_writes: &[SideWrite],
+    ) -> Result<i64, ServiceError> {
+        if !changes.is_empty() || !side_writes.is_empty() {
+            self.store
+                .commit_changes_with(workspace.id, &changes, ctx, side_writes)
+                .await?;
+        }
         Ok(self.cache.catch_up(workspace.id).await?)
     }
 

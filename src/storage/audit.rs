@@ -76,3 +76,23 @@ impl Store {
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
 }
+
+impl Store {
+    /// Audit entries of a workspace whose target, before or after mention `needle` (an id),
+    /// oldest first, at most `limit`.
+    pub async fn audit_mentioning(
+        &self,
+        workspace_id: Uuid,
+        needle: &str,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        const SQL: &str = "SELECT id, workspace_id, at, actor, action, target, before, after, \
+            request_id FROM audit_log WHERE workspace_id = $1 AND (target LIKE $2 \
+            OR CAST(after AS TEXT) LIKE $2 OR CAST(before AS TEXT) LIKE $2) ORDER BY id LIMIT $3";
+        let pattern = format!("%{needle}%");
+        let rows: Vec<AuditRow> = with_pool!(self, pool => {
+            sqlx::query_as(SQL).bind(workspace_id).bind(&pattern).bind(limit).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+}

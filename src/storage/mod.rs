@@ -10,6 +10,7 @@
 
 mod access;
 pub(crate) mod audit;
+pub mod bridge;
 pub mod cache;
 mod error;
 mod invites;

@@ -160,6 +160,25 @@ pub struct TestApp {
     pub store: Store,
     pub client: reqwest::Client,
     pub db: TestDatabase,
+    /// Stops the server and its background tasks (a process restart, for tests).
+    pub stopper: Option<gatehouse::http::Stopper>,
+}
+
+/// Another Gatehouse instance over an existing test database (it does not own it).
+pub struct OtherInstance {
+    pub stopper: gatehouse::http::Stopper,
+}
+
+/// Starts another instance over `database_url` (restarts, several instances).
+pub async fn spawn_instance(database_url: &str) -> OtherInstance {
+    let settings = test_settings(database_url);
+    let store = Store::connect(&settings.database_url, settings.database_max_connections)
+        .await
+        .expect("connect");
+    let app = Application::build(settings, store).expect("bind");
+    let stopper = app.stopper();
+    tokio::spawn(app.run_until_stopped());
+    OtherInstance { stopper }
 }
 
 /// Settings for a test server over `database_url`, on a random port.
@@ -187,12 +206,14 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     store.migrate().await.expect("migrate test database");
     let app = Application::build(settings.clone(), store.clone()).expect("bind test server");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let stopper = Some(app.stopper());
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
         address,
         store,
         client: reqwest::Client::new(),
         db,
+        stopper,
     })
 }
 

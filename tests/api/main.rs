@@ -4,6 +4,7 @@
 mod helpers;
 
 mod access;
+mod bridge;
 mod cli;
 mod effective_grants;
 mod health;

@@ -1,0 +1,269 @@
+//! The bridge's admin API: mapping rules, webhooks (with their dead letters), a member's
+//! timeline, and the change feed as a Server-Sent-Events stream.
+
+use std::time::Duration;
+
+use actix_web::{web, HttpResponse};
+use futures_util::stream;
+use serde::Deserialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{ApiError, AppState, ServicePrincipal};
+use crate::{
+    domain::{Actor, TokenKind},
+    service::rules::RuleSpec,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/workspaces/{slug}/mapping-rules",
+        web::get().to(list_rules),
+    )
+    .route(
+        "/workspaces/{slug}/mapping-rules",
+        web::post().to(create_rule),
+    )
+    .route(
+        "/workspaces/{slug}/mapping-rules/{id}",
+        web::delete().to(delete_rule),
+    )
+    .route("/workspaces/{slug}/webhooks", web::get().to(list_webhooks))
+    .route(
+        "/workspaces/{slug}/webhooks",
+        web::post().to(create_webhook),
+    )
+    .route(
+        "/workspaces/{slug}/webhooks/{id}",
+        web::delete().to(disable_webhook),
+    )
+    .route(
+        "/workspaces/{slug}/webhooks/{id}/dead-letters",
+        web::get().to(dead_letters),
+    )
+    .route(
+        "/workspaces/{slug}/members/{member}/timeline",
+        web::get().to(timeline),
+    )
+    .route(
+        "/workspaces/{slug}/changes/stream",
+        web::get().to(change_stream),
+    );
+}
+
+async fn list_rules(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let rules = state.store.mapping_rules(workspace.id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
+}
+
+async fn create_rule(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+    body: web::Json<RuleSpec>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let rule = state
+        .access
+        .create_rule(&workspace, body.into_inner(), &caller.change_context())
+        .await?;
+    Ok(HttpResponse::Created().json(rule))
+}
+
+async fn delete_rule(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let workspace = caller.workspace(&state, &slug).await?;
+    state
+        .access
+        .delete_rule(&workspace, id, &caller.change_context())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NewWebhook {
+    url: String,
+    /// The HMAC key receivers verify `Gatehouse-Signature` with (at least 16 characters).
+    secret: String,
+}
+
+async fn create_webhook(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+    body: web::Json<NewWebhook>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let body = body.into_inner();
+    if !(body.url.starts_with("https://") || body.url.starts_with("http://"))
+        || body.url.len() > 2048
+    {
+        return Err(ApiError::BadRequest("url must be an http(s) URL".into()));
+    }
+    if body.secret.len() < 16 {
+        return Err(ApiError::BadRequest(
+            "secret must have at least 16 characters".into(),
+        ));
+    }
+    let ctx = caller.change_context();
+    let webhook = state
+        .store
+        .create_webhook(
+            workspace.id,
+            &body.url,
+            &body.secret,
+            &ctx.actor,
+            ctx.request_id.as_deref(),
+        )
+        .await?;
+    Ok(HttpResponse::Created().json(webhook))
+}
+
+async fn list_webhooks(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let workspace = caller.workspace(&state, &slug).await?;
+    let webhooks = state.store.webhooks(Some(workspace.id)).await?;
+    Ok(HttpResponse::Ok().json(json!({ "webhooks": webhooks, "revision": workspace.revision })))
+}
+
+async fn disable_webhook(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let workspace = caller.workspace(&state, &slug).await?;
+    let ctx = caller.change_context();
+    state
+        .store
+        .disable_webhook(workspace.id, id, &ctx.actor, ctx.request_id.as_deref())
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "disabled": true })))
+}
+
+async fn dead_letters(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    path: web::Path<(String, Uuid)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, id) = path.into_inner();
+    let workspace = caller.workspace(&state, &slug).await?;
+    match state.store.webhook(id).await? {
+        Some(w) if w.workspace_id == workspace.id => {}
+        _ => return Err(ApiError::NotFound(format!("webhook {id}"))),
+    }
+    let letters = state.store.dead_letters(id).await?;
+    Ok(HttpResponse::Ok().json(json!({ "dead_letters": letters })))
+}
+
+/// Every change to a member's membership, group memberships and direct grants, with its
+/// cause, in order: what an auditor asks for.
+async fn timeline(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, ApiError> {
+    let (slug, key) = path.into_inner();
+    let workspace = caller.workspace(&state, &slug).await?;
+    let member = state.access.member(&workspace, &key).await?;
+    let tokens = state.store.list_tokens(Some(&workspace.slug)).await?;
+    let entries = state
+        .store
+        .audit_mentioning(workspace.id, &member.id.to_string(), 10_000)
+        .await?;
+    let events: Vec<_> = entries
+        .into_iter()
+        .map(|e| {
+            let cause = match &e.actor {
+                Actor::Token { id } => match tokens.iter().find(|t| t.id == *id).map(|t| t.kind) {
+                    Some(TokenKind::Scim) => "scim_request",
+                    _ => "api",
+                },
+                Actor::SamlLogin { .. } => "saml_login",
+                Actor::System => "rule",
+                Actor::Owner { .. } => "owner",
+                Actor::Cli => "cli",
+            };
+            json!({
+                "at": e.at,
+                "action": e.action,
+                "cause": cause,
+                "actor": e.actor,
+                "target": e.target,
+                "before": e.before,
+                "after": e.after,
+                "request_id": e.request_id,
+            })
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "member": member, "events": events })))
+}
+
+#[derive(Deserialize)]
+struct StreamQuery {
+    #[serde(default)]
+    after_revision: i64,
+}
+
+/// The change feed as Server-Sent Events: `id:` is the revision (send it back as
+/// `Last-Event-ID` or `after_revision` to resume), `data:` the event with its unique id.
+async fn change_stream(
+    state: web::Data<AppState>,
+    caller: ServicePrincipal,
+    slug: web::Path<String>,
+    query: web::Query<StreamQuery>,
+    req: actix_web::HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    caller.require_workspace(&slug)?;
+    let resume = req
+        .headers()
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<i64>().ok())
+        .unwrap_or(query.after_revision);
+    let store = state.store.clone();
+    let workspace_id = caller.token.workspace_id;
+    let events = stream::unfold((store, resume), move |(store, cursor)| async move {
+        loop {
+            match store.changes_after(workspace_id, cursor, 500).await {
+                Ok(events) if !events.is_empty() => {
+                    let next = events.last().map(|e| e.revision).unwrap_or(cursor);
+                    let mut chunk = String::new();
+                    for e in &events {
+                        let data = serde_json::to_string(e).unwrap_or_default();
+                        chunk.push_str(&format!(
+                            "id: {}\nevent: change\ndata: {data}\n\n",
+                            e.revision
+                        ));
+                    }
+                    return Some((
+                        Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                        (store, next),
+                    ));
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                Err(err) => {
+                    tracing::warn!(error = %err, "change stream: cannot read the feed");
+                    return None;
+                }
+            }
+        }
+    });
+    Ok(HttpResponse::Ok()
+        .content_type("text/event-stream")
+        .insert_header(("Cache-Control", "no-store"))
+        .streaming(events))
+}
