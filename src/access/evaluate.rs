@@ -107,6 +107,7 @@ impl WorkspaceIndex {
                         role: g.grant.role.clone(),
                         scope: g.grant.scope.clone(),
                         through: through.clone(),
+                        origin: Some(g.grant.origin),
                     });
                 }
             }
@@ -316,5 +317,6 @@ fn implicit(role: &str, through: Through) -> Via {
         role: role.to_owned(),
         scope: Scope::All,
         through,
+        origin: None,
     }
 }

@@ -66,6 +66,9 @@ pub struct Via {
     pub scope: Scope,
     /// How the role reaches the membership.
     pub through: Through,
+    /// Where the grant came from (legacy import, a mapping rule, SCIM, by hand…); `None`
+    /// for ownership and membership.
+    pub origin: Option<super::model::GrantOrigin>,
 }
 
 /// Result of [`WorkspaceIndex::explain`].

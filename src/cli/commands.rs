@@ -5,8 +5,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{
-    CheckArgs, Command, LegacyCommand, Outcome, PasswordCommand, SsoCommand, TokenCommand,
-    WorkspaceCommand, WorkspaceCreate,
+    CheckArgs, Command, LegacyCommand, Outcome, PasswordCommand, RulesCommand, SsoCommand,
+    TokenCommand, WorkspaceCommand, WorkspaceCreate,
 };
 use crate::{
     access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
@@ -164,6 +164,7 @@ pub async fn run(
                 }),
             }
         }
+        Command::Rules(command) => rules(&store, command).await?,
         Command::Password(PasswordCommand::Set { email }) => {
             let mut line = String::new();
             std::io::stdin()
@@ -190,6 +191,13 @@ pub async fn run(
 
 /// Serves until stopped; with `--json` its one JSON object is the start-up line.
 async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<()> {
+    if let Some(path) = &settings.mapping_rules_file {
+        let access = AccessService::new(store.clone());
+        let applied = crate::service::rules::apply_file(&access, path)
+            .await
+            .with_context(|| format!("cannot apply the mapping rules file {}", path.display()))?;
+        tracing::info!(file = %path.display(), workspaces = applied.len(), "mapping rules file applied");
+    }
     let app = Application::build(settings.clone(), store.clone())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let started = json!({
@@ -383,6 +391,96 @@ async fn check(store: &Store, args: CheckArgs) -> anyhow::Result<Outcome> {
         text,
         json: json!({ "allowed": explanation.allowed, "explanation": explanation,
                       "revision": revision }),
+    })
+}
+
+async fn rules(store: &Store, command: RulesCommand) -> anyhow::Result<Outcome> {
+    let access = AccessService::new(store.clone());
+    let ctx = ChangeContext {
+        actor: Actor::Cli,
+        request_id: None,
+        provenance: "cli",
+    };
+    Ok(match command {
+        RulesCommand::List { workspace: slug } => {
+            let workspace = workspace(store, &slug).await?;
+            let rules = store.mapping_rules(workspace.id).await?;
+            let text = rules
+                .iter()
+                .map(|r| {
+                    format!(
+                        "{}\t{} {:?}\t{}\t{}",
+                        r.id,
+                        r.match_kind.as_str(),
+                        r.pattern,
+                        r.role,
+                        r.source
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Outcome {
+                text: if text.is_empty() {
+                    "no rules".into()
+                } else {
+                    text
+                },
+                json: json!({ "rules": rules }),
+            }
+        }
+        RulesCommand::Add {
+            workspace: slug,
+            match_kind,
+            pattern,
+            role,
+            instance,
+        } => {
+            let workspace = workspace(store, &slug).await?;
+            let match_kind = crate::domain::bridge::MatchKind::parse(&match_kind)
+                .ok_or_else(|| anyhow::anyhow!("--match must be display_name_equals, display_name_prefix, display_name_regex or external_id_equals"))?;
+            let scope = match instance {
+                None => Scope::All,
+                Some(spec) => {
+                    let (t, id) = spec
+                        .split_once(':')
+                        .ok_or_else(|| anyhow::anyhow!("--instance is TYPE:ID"))?;
+                    Scope::Instance(ResourceRef::new(t, id))
+                }
+            };
+            let spec = crate::service::rules::RuleSpec {
+                match_kind,
+                pattern,
+                role,
+                scope,
+            };
+            let rule = access.create_rule(&workspace, spec, &ctx).await?;
+            Outcome {
+                text: format!("rule {} added", rule.id),
+                json: json!({ "rule": rule }),
+            }
+        }
+        RulesCommand::Remove {
+            workspace: slug,
+            id,
+        } => {
+            let workspace = workspace(store, &slug).await?;
+            access.delete_rule(&workspace, id, &ctx).await?;
+            Outcome {
+                text: format!("rule {id} removed with its grants"),
+                json: json!({ "removed": id }),
+            }
+        }
+        RulesCommand::Apply { file } => {
+            let applied = crate::service::rules::apply_file(&access, &file).await?;
+            Outcome {
+                text: applied
+                    .iter()
+                    .map(|(slug, n)| format!("{slug}: {n} rule(s) added or removed"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                json: json!({ "applied": applied.iter().map(|(s, n)| json!({"workspace": s, "changed": n})).collect::<Vec<_>>() }),
+            }
+        }
     })
 }
 

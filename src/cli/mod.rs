@@ -50,6 +50,44 @@ pub enum Command {
     /// Account passwords (for email/password sign-in).
     #[command(subcommand)]
     Password(PasswordCommand),
+    /// Group mapping rules (a matching group gets a role).
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesCommand {
+    /// List a workspace's rules.
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Add a rule: groups matching get the role (on all instances unless --instance).
+    Add {
+        #[arg(long)]
+        workspace: String,
+        /// display_name_equals, display_name_prefix, display_name_regex or external_id_equals.
+        #[arg(long = "match")]
+        match_kind: String,
+        #[arg(long)]
+        pattern: String,
+        #[arg(long)]
+        role: String,
+        /// Limit to one instance, as TYPE:ID (source roles only).
+        #[arg(long)]
+        instance: Option<String>,
+    },
+    /// Remove a rule and the grants it made.
+    Remove {
+        #[arg(long)]
+        workspace: String,
+        id: Uuid,
+    },
+    /// Apply a rules file (TOML; the file is the desired state of its rules).
+    Apply {
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

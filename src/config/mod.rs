@@ -40,6 +40,9 @@ pub struct Settings {
     pub database_max_connections: u32,
     /// Sign-in: cookies, sessions, password hashing, SAML clock skew.
     pub sign_in: SignInSettings,
+    /// A TOML file of group mapping rules applied at start-up (the file is the desired state
+    /// of its rules).
+    pub mapping_rules_file: Option<std::path::PathBuf>,
 }
 
 /// Settings of sign-in.
@@ -94,6 +97,7 @@ struct FileSettings {
     argon2_memory_kib: Option<u32>,
     argon2_iterations: Option<u32>,
     saml_clock_skew_seconds: Option<i64>,
+    mapping_rules_file: Option<String>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -123,7 +127,8 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 12] = [
+const KEYS: [&str; 13] = [
+    "mapping_rules_file",
     "database_url",
     "bind",
     "public_url",
@@ -186,6 +191,7 @@ impl Settings {
                 "saml_clock_skew_seconds",
                 file.saml_clock_skew_seconds.map(|v| v.to_string()),
             ),
+            ("mapping_rules_file", file.mapping_rules_file),
         ];
         let values = KEYS
             .iter()
@@ -251,6 +257,7 @@ impl Settings {
             log_format: raw.parse("log_format", LogFormat::Text)?,
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
+            mapping_rules_file: raw.get("mapping_rules_file").map(|(_, v)| v.trim().into()),
             sign_in: SignInSettings {
                 cookie_secure: raw.parse("cookie_secure", public_url.starts_with("https://"))?,
                 session_hours: raw.parse("session_hours", 12)?,

@@ -177,6 +177,7 @@ async fn check(
         (allowed, ix.revision())
     })
     .await?;
+    super::metrics::count_checks(1);
     Ok(HttpResponse::Ok().json(json!({ "allowed": allowed, "revision": revision })))
 }
 
@@ -212,6 +213,7 @@ async fn check_batch(
         (results, ix.revision())
     })
     .await?;
+    super::metrics::count_checks(results.len() as u64);
     Ok(HttpResponse::Ok().json(json!({ "results": results, "revision": revision })))
 }
 

@@ -8,6 +8,7 @@ mod auth;
 mod bridge;
 mod error;
 mod health;
+pub mod metrics;
 pub mod pages;
 pub mod request_context;
 mod workspaces;
@@ -126,6 +127,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
             .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
             .configure(health::routes)
+            .configure(metrics::routes)
             .service(
                 web::scope("/v1")
                     .configure(workspaces::routes)

@@ -71,7 +71,18 @@ pub async fn request_context(
     let mut response = outcome?;
     let _entered = span.enter();
     let status = response.status();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed_ms = elapsed * 1000.0;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_string());
+    super::metrics::observe_request(
+        &route,
+        response.request().method().as_str(),
+        status.as_u16(),
+        elapsed,
+    );
     if status.is_server_error() {
         tracing::error!(status = status.as_u16(), elapsed_ms, "request failed");
     } else {

@@ -21,6 +21,36 @@ pub enum SamlError {
     Storage(String),
 }
 
+impl SamlError {
+    /// A fixed label for metrics (the message itself is too varied to be a label).
+    pub fn reason_label(&self) -> &'static str {
+        let text = match self {
+            SamlError::Storage(_) => return "storage",
+            SamlError::Invalid(_) => return "configuration",
+            SamlError::Rejected(text) => text.to_ascii_lowercase(),
+        };
+        const LABELS: [(&str, &str); 12] = [
+            ("doctype", "doctype"),
+            ("comment", "comment"),
+            ("replay", "replay"),
+            ("already used", "replay"),
+            ("inresponseto", "in_response_to"),
+            ("already answered", "in_response_to"),
+            ("verification", "signature"),
+            ("audience", "audience"),
+            ("addressed", "destination"),
+            ("verified domain", "domain"),
+            ("deactivated", "deactivated"),
+            ("not a member", "not_member"),
+        ];
+        LABELS
+            .iter()
+            .find(|(needle, _)| text.contains(needle))
+            .map(|(_, label)| *label)
+            .unwrap_or("other")
+    }
+}
+
 impl From<crate::storage::StoreError> for SamlError {
     fn from(err: crate::storage::StoreError) -> Self {
         SamlError::Storage(err.to_string())

@@ -53,6 +53,7 @@ pub fn admin_routes(cfg: &mut web::ServiceConfig) {
 }
 
 fn refused(reason: &SamlError, slug: &str) -> HttpResponse {
+    crate::http::metrics::count_saml_failure(reason.reason_label());
     tracing::warn!(saml.workspace = %slug, saml.reason = %reason, "SAML login refused");
     let (status, message) = match reason {
         SamlError::Storage(_) => (

@@ -25,6 +25,7 @@ impl ResponseError for ScimError {
     }
 
     fn error_response(&self) -> HttpResponse {
+        crate::http::metrics::count_scim_error(self.scim_type, self.status);
         tracing::info!(
             scim.status = self.status,
             scim.type = self.scim_type.unwrap_or(""),

@@ -137,6 +137,12 @@ impl AccessCache {
         Ok(read(&index))
     }
 
+    /// The revision this instance has applied for a workspace, if it has loaded it.
+    pub fn loaded_revision(&self, workspace_id: Uuid) -> Option<i64> {
+        self.loaded(workspace_id)
+            .map(|e| e.index.read().expect("index lock poisoned").revision())
+    }
+
     /// Catches up every loaded workspace whose database revision moved.
     pub async fn poll_once(&self) -> Result<(), StoreError> {
         let revisions = self.store.workspace_revisions().await?;

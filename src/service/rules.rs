@@ -276,3 +276,48 @@ impl AccessService {
         Ok(())
     }
 }
+
+/// The rules file: `[[workspace]]` tables with a `slug` and `[[workspace.rule]]` entries.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RulesFile {
+    #[serde(default, rename = "workspace")]
+    pub workspaces: Vec<WorkspaceRules>,
+}
+
+/// One workspace's desired file rules.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkspaceRules {
+    pub slug: String,
+    #[serde(default, rename = "rule")]
+    pub rules: Vec<RuleSpec>,
+}
+
+/// Reads and applies a rules file; answers (workspace slug, rules added or removed).
+pub async fn apply_file(
+    access: &AccessService,
+    path: &std::path::Path,
+) -> Result<Vec<(String, usize)>, ServiceError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ServiceError::Invalid(format!("cannot read {}: {e}", path.display())))?;
+    let file: RulesFile = toml::from_str(&text)
+        .map_err(|e| ServiceError::Invalid(format!("{}: {}", path.display(), e.message())))?;
+    let mut outcome = Vec::new();
+    for entry in file.workspaces {
+        let workspace = access
+            .store
+            .workspace_by_slug(&entry.slug)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "workspace {:?} (in {})",
+                    entry.slug,
+                    path.display()
+                ))
+            })?;
+        let changed = access.apply_rules_file(&workspace, entry.rules).await?;
+        outcome.push((entry.slug, changed));
+    }
+    Ok(outcome)
+}

@@ -320,3 +320,37 @@ on_both_backends! {
         assert!(text.starts_with("id: 1\nevent: change\ndata: "), "{text}");
     }
 }
+
+on_both_backends! {
+    async fn the_rules_file_is_the_desired_state_of_its_rules(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/groups", &token, json!({"display_name": "Warehouse Team"})).await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "w@example.com"})).await;
+        let (_, groups) = app.get_json("/v1/workspaces/acme/groups", &token).await;
+        let group = groups["groups"][0]["id"].as_str().unwrap().to_string();
+        app.post(&format!("/v1/workspaces/acme/groups/{group}/members"), &token, json!({"member": "w@example.com"})).await;
+        let dir = std::env::temp_dir().join(format!("rules-{}", Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("rules.toml");
+        let write = |body: &str| std::fs::write(&file, body).unwrap();
+        let apply = || {
+            let out = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+                .args(["--json", "rules", "apply", "--file", file.to_str().unwrap()])
+                .env("GATEHOUSE_DATABASE_URL", &app.db.url)
+                .output().unwrap();
+            assert!(out.status.success(), "{out:?}");
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            v["applied"][0]["changed"].as_i64().unwrap()
+        };
+        write("[[workspace]]\nslug = \"acme\"\n[[workspace.rule]]\nmatch = \"display_name_prefix\"\npattern = \"Warehouse\"\nrole = \"warehouse.admin\"\n");
+        assert_eq!(apply(), 1);
+        assert_eq!(apply(), 0, "applying the same file again changes nothing");
+        // The server learns of the other process's write through the revision poll.
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(allowed(&app, &token, "w@example.com", "warehouse.update", "warehouse").await);
+        write("[[workspace]]\nslug = \"acme\"\n");
+        assert_eq!(apply(), 1);
+        tokio::time::sleep(Duration::from_millis(600)).await;
+        assert!(!allowed(&app, &token, "w@example.com", "warehouse.update", "warehouse").await);
+    }
+}

@@ -89,3 +89,29 @@ async fn the_openapi_document_describes_the_contract_paths() {
         );
     }
 }
+
+crate::helpers::on_both_backends! {
+    async fn metrics_are_scraped_in_the_prometheus_format(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/webhooks", &token,
+            serde_json::json!({"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef"})).await;
+        app.post("/v1/workspaces/acme/members", &token, serde_json::json!({"email": "m@example.com"})).await;
+        app.post("/v1/workspaces/acme/access/check", &token, serde_json::json!({"user": "m@example.com",
+            "action": "source.read", "resource": {"type": "source", "id": "s"}})).await;
+        let (_, scim) = app.issue_token("acme", gatehouse::domain::TokenKind::Scim).await;
+        app.client.get(app.url("/scim/v2/Users?filter=nonsense")).bearer_auth(&scim).send().await.unwrap();
+        app.client.post(app.url("/saml/acme/acs")).form(&[("SAMLResponse", "bm90IHhtbA==")]).send().await.unwrap();
+        let text = app.get("/metrics", None).await.text().await.unwrap();
+        for series in [
+            "gatehouse_http_requests_total{route=\"/v1/workspaces/{slug}/access/check\",method=\"POST\",status=\"200\"}",
+            "gatehouse_http_request_duration_seconds_bucket{",
+            "gatehouse_access_checks_total ",
+            "gatehouse_cache_revision_lag{workspace=",
+            "gatehouse_webhook_backlog{webhook=",
+            "gatehouse_saml_failures_total{reason=",
+            "gatehouse_scim_errors_total{scim_type=\"invalidFilter\"}",
+        ] {
+            assert!(text.contains(series), "missing {series} in:\n{text}");
+        }
+    }
+}
