@@ -210,7 +210,7 @@ impl ScimContext<'_> {
                 // Linked, never duplicated: a member made by an invitation or SSO gains its
                 // SCIM view; a member already provisioned by SCIM is a conflict.
                 let row = self.user_row(member.id).await?;
-                if row.user_name.is_some() {
+                if row.scim_doc.is_some() {
                     return Err(ScimError::uniqueness(format!(
                         "a User with the email {email} already exists in this workspace"
                     )));

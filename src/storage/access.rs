@@ -255,8 +255,11 @@ macro_rules! write_change {
                     .await?;
                 } else {
                     sqlx::query(
+                        // Until an IdP names it otherwise, a member's SCIM userName is its
+                        // email, so SCIM clients find members made elsewhere by userName.
                         "INSERT INTO memberships (id, workspace_id, account_id, kind, active, \
-                         provenance, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
+                         provenance, created_at, updated_at, user_name, user_name_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
                     )
                     .bind(member.id)
                     .bind(ws)
@@ -265,6 +268,8 @@ macro_rules! write_change {
                     .bind(member.active)
                     .bind($ctx.provenance)
                     .bind(now)
+                    .bind(&member.email)
+                    .bind(member.email.to_lowercase())
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {

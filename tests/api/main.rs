@@ -14,6 +14,7 @@ mod legacy;
 mod migrations;
 mod recordings;
 mod saml;
+mod scenarios;
 mod scim;
 mod signin;
 mod sso_metadata;
