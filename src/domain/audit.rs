@@ -49,6 +49,39 @@ pub struct NewAuditEntry {
     pub request_id: Option<String>,
 }
 
+impl NewAuditEntry {
+    /// An entry for a change in `workspace_id` (add `before`/`after` with the builders).
+    pub fn new(
+        workspace_id: Uuid,
+        actor: &Actor,
+        action: &str,
+        target: impl Into<String>,
+        request_id: Option<&str>,
+    ) -> Self {
+        Self {
+            workspace_id: Some(workspace_id),
+            actor: actor.clone(),
+            action: action.to_string(),
+            target: target.into(),
+            before: None,
+            after: None,
+            request_id: request_id.map(str::to_owned),
+        }
+    }
+
+    /// The state before the change.
+    pub fn before(mut self, before: Option<serde_json::Value>) -> Self {
+        self.before = before;
+        self
+    }
+
+    /// The state after the change.
+    pub fn after(mut self, after: Option<serde_json::Value>) -> Self {
+        self.after = after;
+        self
+    }
+}
+
 /// A recorded change.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEntry {

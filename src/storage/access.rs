@@ -570,15 +570,9 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
                 let (action, target) = audit_names(change);
-                let entry = NewAuditEntry {
-                    workspace_id: Some(workspace_id),
-                    actor: ctx.actor.clone(),
-                    action: action.into(),
-                    target,
-                    before: audited.before.clone(),
-                    after: serde_json::to_value(change).ok(),
-                    request_id: ctx.request_id.clone(),
-                };
+                let entry = NewAuditEntry::new(workspace_id, &ctx.actor, action, target, ctx.request_id.as_deref())
+                    .before(audited.before.clone())
+                    .after(serde_json::to_value(change).ok());
                 append_audit!(&mut *tx, &entry)?;
             }
             for side in side_writes {

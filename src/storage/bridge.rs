@@ -70,25 +70,6 @@ impl From<WebhookRow> for Webhook {
 const WEBHOOK_COLUMNS: &str =
     "id, workspace_id, url, secret, cursor_revision, created_at, disabled_at";
 
-fn audit(
-    workspace_id: Uuid,
-    actor: &Actor,
-    action: &str,
-    target: String,
-    after: Option<serde_json::Value>,
-    request_id: Option<&str>,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        workspace_id: Some(workspace_id),
-        actor: actor.clone(),
-        action: action.into(),
-        target,
-        before: None,
-        after,
-        request_id: request_id.map(str::to_owned),
-    }
-}
-
 impl Store {
     /// The workspace's mapping rules, oldest first.
     pub async fn mapping_rules(&self, workspace_id: Uuid) -> Result<Vec<MappingRule>, StoreError> {
@@ -120,7 +101,7 @@ impl Store {
                     .bind(workspace_id)
                     .execute(&mut *tx)
                     .await?;
-                append_audit!(&mut *tx, &audit(workspace_id, actor, "mapping_rule.delete", format!("rule:{id}"), None, request_id))?;
+                append_audit!(&mut *tx, &NewAuditEntry::new(workspace_id, actor, "mapping_rule.delete", format!("rule:{id}"), request_id))?;
             }
             for rule in add {
                 sqlx::query(
@@ -137,7 +118,7 @@ impl Store {
                 .bind(rule.created_at)
                 .execute(&mut *tx)
                 .await?;
-                append_audit!(&mut *tx, &audit(workspace_id, actor, "mapping_rule.create", format!("rule:{}", rule.id), serde_json::to_value(rule).ok(), request_id))?;
+                append_audit!(&mut *tx, &NewAuditEntry::new(workspace_id, actor, "mapping_rule.create", format!("rule:{}", rule.id), request_id).after(serde_json::to_value(rule).ok()))?;
             }
         });
         Ok(())
@@ -170,7 +151,7 @@ impl Store {
             .bind(Utc::now())
             .execute(&mut *tx)
             .await?;
-            append_audit!(&mut *tx, &audit(workspace_id, actor, "webhook.create", format!("webhook:{id}"), Some(serde_json::json!({"url": url})), request_id))?;
+            append_audit!(&mut *tx, &NewAuditEntry::new(workspace_id, actor, "webhook.create", format!("webhook:{id}"), request_id).after(Some(serde_json::json!({"url": url}))))?;
         });
         self.webhook(id)
             .await?
@@ -217,7 +198,7 @@ impl Store {
             if changed == 0 {
                 return Err(StoreError::NotFound(format!("webhook {id}")));
             }
-            append_audit!(&mut *tx, &audit(workspace_id, actor, "webhook.disable", format!("webhook:{id}"), None, request_id))?;
+            append_audit!(&mut *tx, &NewAuditEntry::new(workspace_id, actor, "webhook.disable", format!("webhook:{id}"), request_id))?;
         });
         Ok(())
     }

@@ -80,15 +80,14 @@ impl Store {
         code_digest: &str,
         request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let audit = NewAuditEntry {
-            workspace_id: Some(invite.workspace_id),
-            actor: invite.created_by.clone(),
-            action: "invite.create".into(),
-            target: format!("invite:{}", invite.id),
-            before: None,
-            after: serde_json::to_value(invite).ok(),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            invite.workspace_id,
+            &invite.created_by,
+            "invite.create",
+            format!("invite:{}", invite.id),
+            request_id,
+        )
+        .after(serde_json::to_value(invite).ok());
         in_transaction!(self, tx => {
             sqlx::query(
                 "INSERT INTO invites (id, workspace_id, email, kind, grants, code_digest, \
@@ -144,15 +143,13 @@ impl Store {
         actor: &Actor,
         request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let audit = NewAuditEntry {
-            workspace_id: Some(workspace_id),
-            actor: actor.clone(),
-            action: "invite.revoke".into(),
-            target: format!("invite:{id}"),
-            before: None,
-            after: None,
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            workspace_id,
+            actor,
+            "invite.revoke",
+            format!("invite:{id}"),
+            request_id,
+        );
         in_transaction!(self, tx => {
             let exists: Option<(Uuid,)> =
                 sqlx::query_as("SELECT id FROM invites WHERE id = $1 AND workspace_id = $2")

@@ -232,33 +232,15 @@ impl Store {
         workspace_id: Uuid,
         query: &ScimQuery<'_>,
     ) -> Result<(i64, Vec<ScimUserRow>), StoreError> {
-        with_pool!(self, pool => {
-            let sql = list_sql(query, ScimTable::Users, Dialect::of_pool(pool), "m.id")?;
-            let count_sql = format!("SELECT COUNT(*) {USER_FROM}{}", sql.filter);
-            let (total,): (i64,) = sqlx::query_as(&count_sql)
-                .bind(workspace_id)
-                .bind_scim(sql.binds.clone())
-                .fetch_one(pool)
-                .await?;
-            if query.limit == 0 || total == 0 {
-                return Ok((total, Vec::new()));
-            }
-            let page_sql = format!(
-                "SELECT {USER_COLUMNS} {USER_FROM}{} ORDER BY {} LIMIT ${} OFFSET ${}",
-                sql.filter,
-                sql.order,
-                sql.next_placeholder,
-                sql.next_placeholder + 1
-            );
-            let rows: Vec<ScimUserRow> = sqlx::query_as(&page_sql)
-                .bind(workspace_id)
-                .bind_scim(sql.binds)
-                .bind(query.limit)
-                .bind(query.offset)
-                .fetch_all(pool)
-                .await?;
-            Ok((total, rows))
-        })
+        self.scim_list(
+            workspace_id,
+            query,
+            ScimTable::Users,
+            USER_COLUMNS,
+            USER_FROM,
+            "m.id",
+        )
+        .await
     }
 
     /// One page of SCIM Groups matching the query, and how many match in all.
@@ -267,9 +249,36 @@ impl Store {
         workspace_id: Uuid,
         query: &ScimQuery<'_>,
     ) -> Result<(i64, Vec<ScimGroupRow>), StoreError> {
+        self.scim_list(
+            workspace_id,
+            query,
+            ScimTable::Groups,
+            GROUP_COLUMNS,
+            GROUP_FROM,
+            "g.id",
+        )
+        .await
+    }
+
+    /// Counts the matches, then reads one page of them, filtered and sorted in SQL.
+    async fn scim_list<R>(
+        &self,
+        workspace_id: Uuid,
+        query: &ScimQuery<'_>,
+        table: ScimTable,
+        columns: &str,
+        from: &str,
+        id_column: &str,
+    ) -> Result<(i64, Vec<R>), StoreError>
+    where
+        R: for<'r> sqlx::FromRow<'r, sqlx::postgres::PgRow>
+            + for<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow>
+            + Send
+            + Unpin,
+    {
         with_pool!(self, pool => {
-            let sql = list_sql(query, ScimTable::Groups, Dialect::of_pool(pool), "g.id")?;
-            let count_sql = format!("SELECT COUNT(*) {GROUP_FROM}{}", sql.filter);
+            let sql = list_sql(query, table, Dialect::of_pool(pool), id_column)?;
+            let count_sql = format!("SELECT COUNT(*) {from}{}", sql.filter);
             let (total,): (i64,) = sqlx::query_as(&count_sql)
                 .bind(workspace_id)
                 .bind_scim(sql.binds.clone())
@@ -279,13 +288,13 @@ impl Store {
                 return Ok((total, Vec::new()));
             }
             let page_sql = format!(
-                "SELECT {GROUP_COLUMNS} {GROUP_FROM}{} ORDER BY {} LIMIT ${} OFFSET ${}",
+                "SELECT {columns} {from}{} ORDER BY {} LIMIT ${} OFFSET ${}",
                 sql.filter,
                 sql.order,
                 sql.next_placeholder,
                 sql.next_placeholder + 1
             );
-            let rows: Vec<ScimGroupRow> = sqlx::query_as(&page_sql)
+            let rows: Vec<R> = sqlx::query_as(&page_sql)
                 .bind(workspace_id)
                 .bind_scim(sql.binds)
                 .bind(query.limit)

@@ -95,15 +95,14 @@ impl Store {
         actor: &Actor,
         request_id: Option<&str>,
     ) -> Result<SsoConnection, StoreError> {
-        let audit = NewAuditEntry {
-            workspace_id: Some(c.workspace_id),
-            actor: actor.clone(),
-            action: "sso.connection.save".into(),
-            target: format!("sso:{}", c.idp_entity_id),
-            before: None,
-            after: serde_json::to_value(c).ok(),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            c.workspace_id,
+            actor,
+            "sso.connection.save",
+            format!("sso:{}", c.idp_entity_id),
+            request_id,
+        )
+        .after(serde_json::to_value(c).ok());
         in_transaction!(self, tx => {
             sqlx::query(
                 "INSERT INTO sso_connections (id, workspace_id, idp_entity_id, sso_url, certificates, \
@@ -442,15 +441,14 @@ impl Store {
         actor: &Actor,
         request_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let audit = NewAuditEntry {
-            workspace_id: Some(workspace_id),
-            actor: actor.clone(),
-            action: "member.sso_exempt".into(),
-            target: format!("member:{membership_id}"),
-            before: None,
-            after: Some(serde_json::json!({ "sso_exempt": exempt })),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            workspace_id,
+            actor,
+            "member.sso_exempt",
+            format!("member:{membership_id}"),
+            request_id,
+        )
+        .after(Some(serde_json::json!({ "sso_exempt": exempt })));
         in_transaction!(self, tx => {
             sqlx::query("UPDATE memberships SET sso_exempt = $3 WHERE id = $1 AND workspace_id = $2")
                 .bind(membership_id)

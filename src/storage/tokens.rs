@@ -81,15 +81,14 @@ impl Store {
             last_used_at: None,
             revoked_at: None,
         };
-        let audit = NewAuditEntry {
-            workspace_id: Some(token.workspace_id),
-            actor: actor.clone(),
-            action: "token.create".into(),
-            target: format!("token:{}", token.id),
-            before: None,
-            after: Some(serde_json::to_value(&token).unwrap_or_default()),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            token.workspace_id,
+            actor,
+            "token.create",
+            format!("token:{}", token.id),
+            request_id,
+        )
+        .after(Some(serde_json::to_value(&token).unwrap_or_default()));
         const SQL: &str = "INSERT INTO api_tokens \
             (id, workspace_id, kind, prefix, secret_digest, created_at) \
             VALUES ($1, $2, $3, $4, $5, $6)";
@@ -143,15 +142,7 @@ impl Store {
                 .ok_or_else(|| StoreError::NotFound(format!("token {id}")))?;
             if before.revoked_at.is_none() {
                 sqlx::query(UPDATE).bind(id).bind(Utc::now()).execute(&mut *tx).await?;
-                let audit = NewAuditEntry {
-                    workspace_id: Some(before.workspace_id),
-                    actor: actor.clone(),
-                    action: "token.revoke".into(),
-                    target: format!("token:{id}"),
-                    before: None,
-                    after: None,
-                    request_id: request_id.map(str::to_owned),
-                };
+                let audit = NewAuditEntry::new(before.workspace_id, actor, "token.revoke", format!("token:{id}"), request_id);
                 append_audit!(&mut *tx, &audit)?;
             }
             sqlx::query_as(&select).bind(id).fetch_one(&mut *tx).await?

@@ -62,15 +62,14 @@ impl Store {
         const SQL: &str = "INSERT INTO workspaces \
             (id, slug, name, products, domains, settings, revision, created_at) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
-        let audit = NewAuditEntry {
-            workspace_id: Some(workspace.id),
-            actor: actor.clone(),
-            action: "workspace.create".into(),
-            target: format!("workspace:{}", workspace.slug),
-            before: None,
-            after: Some(serde_json::to_value(&workspace).unwrap_or_default()),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            workspace.id,
+            actor,
+            "workspace.create",
+            format!("workspace:{}", workspace.slug),
+            request_id,
+        )
+        .after(Some(serde_json::to_value(&workspace).unwrap_or_default()));
         in_transaction!(self, tx => {
             sqlx::query(SQL)
                 .bind(workspace.id)
@@ -135,15 +134,15 @@ impl Store {
             domains: domains.to_vec(),
             ..before.clone()
         };
-        let audit = NewAuditEntry {
-            workspace_id: Some(before.id),
-            actor: actor.clone(),
-            action: "workspace.update".into(),
-            target: format!("workspace:{}", before.slug),
-            before: serde_json::to_value(before).ok(),
-            after: serde_json::to_value(&after).ok(),
-            request_id: request_id.map(str::to_owned),
-        };
+        let audit = NewAuditEntry::new(
+            before.id,
+            actor,
+            "workspace.update",
+            format!("workspace:{}", before.slug),
+            request_id,
+        )
+        .before(serde_json::to_value(before).ok())
+        .after(serde_json::to_value(&after).ok());
         in_transaction!(self, tx => {
             sqlx::query("UPDATE workspaces SET settings = $2, domains = $3 WHERE id = $1")
                 .bind(before.id)
