@@ -86,10 +86,11 @@ pub async fn run(
             let text = tokens
                 .iter()
                 .map(|t| {
-                    let state = if t.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
+                    let state = match (t.revoked_at, t.expires_at) {
+                        (Some(_), _) => "revoked".to_string(),
+                        (None, Some(at)) if at <= chrono::Utc::now() => "expired".to_string(),
+                        (None, Some(at)) => format!("expires {}", at.to_rfc3339()),
+                        (None, None) => "active".to_string(),
                     };
                     format!(
                         "{}\t{}\t{}\t{}…\t{state}",
@@ -112,6 +113,28 @@ pub async fn run(
             Outcome {
                 text: format!("token {} revoked", token.id),
                 json: json!({ "revoked": true, "token": token }),
+            }
+        }
+        Command::Token(TokenCommand::Rotate { id, overlap_hours }) => {
+            let overlap = chrono::Duration::hours(i64::from(overlap_hours));
+            let rotated = store.rotate_token(id, overlap, &Actor::Cli, None).await?;
+            let new = &rotated.issued.token;
+            let secret = rotated.issued.secret.expose_secret().to_string();
+            let old_expires_at = rotated.old.expires_at;
+            let old_state = match old_expires_at {
+                Some(at) if at > chrono::Utc::now() => {
+                    format!("the old token works until {}", at.to_rfc3339())
+                }
+                _ => "the old token no longer works".to_string(),
+            };
+            Outcome {
+                text: format!(
+                    "{} token {} for workspace {} replaces {id}:\n{secret}\n(shown once: store it now)\n{old_state}",
+                    new.kind, new.id, new.workspace_slug
+                ),
+                json: json!({ "token": secret, "id": new.id, "kind": new.kind,
+                              "workspace": new.workspace_slug, "replaces": id,
+                              "old_expires_at": old_expires_at }),
             }
         }
         Command::Demo => demo(&store, &settings).await?,

@@ -156,6 +156,14 @@ pub enum TokenCommand {
     },
     /// Revoke a token by id.
     Revoke { id: Uuid },
+    /// Issue a new token of the same workspace and kind; the old one keeps working for the
+    /// overlap, then expires.
+    Rotate {
+        id: Uuid,
+        /// Hours the old token keeps working (0: it stops at once; at most 8760).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=8760))]
+        overlap_hours: u32,
+    },
 }
 
 fn parse_product(s: &str) -> Result<Product, String> {

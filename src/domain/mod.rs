@@ -7,5 +7,5 @@ pub mod token;
 pub mod workspace;
 
 pub use audit::{Actor, AuditEntry, NewAuditEntry};
-pub use token::{ApiToken, IssuedToken, TokenKind, TokenSecret};
+pub use token::{ApiToken, IssuedToken, RotatedToken, TokenKind, TokenSecret};
 pub use workspace::{NewWorkspace, Workspace, WorkspaceSettings};
