@@ -119,6 +119,22 @@ pub enum WorkspaceCommand {
     Create(WorkspaceCreate),
     /// List workspaces.
     List,
+    /// Write one workspace's access (members, groups, resources, grants, SCIM documents) as
+    /// one JSON document; SSO connections, tokens and invitations are not exported.
+    Export {
+        /// Workspace slug.
+        #[arg(long)]
+        workspace: String,
+        /// Write the document here instead of standard output.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Create a workspace from an export, in one transaction (the slug must be free).
+    Import {
+        /// The export document.
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod invites;
 pub mod legacy;
+pub mod transfer;
 
 use std::sync::Arc;
 

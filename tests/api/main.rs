@@ -18,4 +18,5 @@ mod signin;
 mod sso_metadata;
 mod sso_support;
 mod tokens;
+mod transfer;
 mod workspaces;
