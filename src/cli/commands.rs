@@ -11,9 +11,12 @@ use super::{
 use crate::{
     access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
     config::Settings,
-    domain::{Actor, NewWorkspace, TokenKind, Workspace},
+    domain::{
+        transfer::{WorkspaceExport, NOT_EXPORTED},
+        Actor, NewWorkspace, TokenKind, Workspace,
+    },
     http::Application,
-    service::{legacy::parse_assignments, AccessService},
+    service::{legacy::parse_assignments, transfer::TransferCounts, AccessService},
     storage::ChangeContext,
     storage::Store,
     telemetry,
@@ -67,6 +70,12 @@ pub async fn run(
                 },
             }
         }
+        Command::Workspace(WorkspaceCommand::Export { workspace, file }) => {
+            export_workspace(&store, &workspace, file.as_deref()).await?
+        }
+        Command::Workspace(WorkspaceCommand::Import { file }) => {
+            import_workspace(&store, &file).await?
+        }
         Command::Token(TokenCommand::Create { workspace, kind }) => {
             let issued = store
                 .create_token(&workspace, kind, &Actor::Cli, None)
@@ -86,10 +95,11 @@ pub async fn run(
             let text = tokens
                 .iter()
                 .map(|t| {
-                    let state = if t.revoked_at.is_some() {
-                        "revoked"
-                    } else {
-                        "active"
+                    let state = match (t.revoked_at, t.expires_at) {
+                        (Some(_), _) => "revoked".to_string(),
+                        (None, Some(at)) if at <= chrono::Utc::now() => "expired".to_string(),
+                        (None, Some(at)) => format!("expires {}", at.to_rfc3339()),
+                        (None, None) => "active".to_string(),
                     };
                     format!(
                         "{}\t{}\t{}\t{}…\t{state}",
@@ -112,6 +122,28 @@ pub async fn run(
             Outcome {
                 text: format!("token {} revoked", token.id),
                 json: json!({ "revoked": true, "token": token }),
+            }
+        }
+        Command::Token(TokenCommand::Rotate { id, overlap_hours }) => {
+            let overlap = chrono::Duration::hours(i64::from(overlap_hours));
+            let rotated = store.rotate_token(id, overlap, &Actor::Cli, None).await?;
+            let new = &rotated.issued.token;
+            let secret = rotated.issued.secret.expose_secret().to_string();
+            let old_expires_at = rotated.old.expires_at;
+            let old_state = match old_expires_at {
+                Some(at) if at > chrono::Utc::now() => {
+                    format!("the old token works until {}", at.to_rfc3339())
+                }
+                _ => "the old token no longer works".to_string(),
+            };
+            Outcome {
+                text: format!(
+                    "{} token {} for workspace {} replaces {id}:\n{secret}\n(shown once: store it now)\n{old_state}",
+                    new.kind, new.id, new.workspace_slug
+                ),
+                json: json!({ "token": secret, "id": new.id, "kind": new.kind,
+                              "workspace": new.workspace_slug, "replaces": id,
+                              "old_expires_at": old_expires_at }),
             }
         }
         Command::Demo => demo(&store, &settings).await?,
@@ -240,6 +272,93 @@ async fn create_workspace(store: &Store, args: WorkspaceCreate) -> anyhow::Resul
             workspace.domains.join(", ")
         ),
         json: json!({ "workspace": workspace }),
+    })
+}
+
+/// With a file: writes the document there and answers a summary. Without: the document is
+/// the answer (with `--json`, the one JSON object printed).
+async fn export_workspace(
+    store: &Store,
+    slug: &str,
+    file: Option<&std::path::Path>,
+) -> anyhow::Result<Outcome> {
+    let access = AccessService::new(store.clone());
+    let doc = access.export_workspace(slug).await?;
+    let counts = TransferCounts::of(&doc);
+    let Some(file) = file else {
+        let json = serde_json::to_value(&doc)?;
+        let text = serde_json::to_string_pretty(&json)?;
+        return Ok(Outcome { json, text });
+    };
+    write_private_file(file, serde_json::to_string_pretty(&doc)?.as_bytes())
+        .with_context(|| format!("cannot write {}", file.display()))?;
+    Ok(Outcome {
+        text: format!(
+            "exported workspace {slug} at revision {} to {}: {} members, {} groups ({} group \
+             members), {} resources, {} grants.\nNot exported: {} (set them up again after an \
+             import).",
+            doc.source_revision,
+            file.display(),
+            counts.members,
+            counts.groups,
+            counts.group_members,
+            counts.resources,
+            counts.grants,
+            NOT_EXPORTED.join(", "),
+        ),
+        json: json!({ "exported": true, "workspace": slug, "file": file,
+                      "format": doc.format, "source_revision": doc.source_revision,
+                      "counts": counts, "not_exported": NOT_EXPORTED }),
+    })
+}
+
+/// Writes `bytes` to `path` readable by its owner only (an export holds people's emails and
+/// SCIM documents), through a temporary file so a failed write never leaves half a document.
+fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut tmp_name = path.as_os_str().to_owned();
+    tmp_name.push(".partial");
+    let tmp = std::path::PathBuf::from(tmp_name);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut out = options.open(&tmp)?;
+    out.write_all(bytes)?;
+    out.sync_all()?;
+    drop(out);
+    std::fs::rename(&tmp, path)
+}
+
+async fn import_workspace(store: &Store, file: &std::path::Path) -> anyhow::Result<Outcome> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let doc: WorkspaceExport = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a Gatehouse workspace export", file.display()))?;
+    let counts = TransferCounts::of(&doc);
+    let access = AccessService::new(store.clone());
+    let ctx = ChangeContext {
+        actor: Actor::Cli,
+        request_id: None,
+        provenance: "import",
+    };
+    let workspace = access.import_workspace(doc, &ctx).await?;
+    Ok(Outcome {
+        text: format!(
+            "imported workspace {} (revision {}): {} members, {} groups ({} group members), \
+             {} resources, {} grants.\nNot part of an export: {} (connect SSO and issue \
+             tokens again).",
+            workspace.slug,
+            workspace.revision,
+            counts.members,
+            counts.groups,
+            counts.group_members,
+            counts.resources,
+            counts.grants,
+            NOT_EXPORTED.join(", "),
+        ),
+        json: json!({ "imported": true, "workspace": workspace, "revision": workspace.revision,
+                      "counts": counts, "not_imported": NOT_EXPORTED }),
     })
 }
 

@@ -157,6 +157,22 @@ pub enum WorkspaceCommand {
     Create(WorkspaceCreate),
     /// List workspaces.
     List,
+    /// Write one workspace's access (members, groups, resources, grants, SCIM documents) as
+    /// one JSON document; SSO connections, tokens and invitations are not exported.
+    Export {
+        /// Workspace slug.
+        #[arg(long)]
+        workspace: String,
+        /// Write the document here instead of standard output.
+        #[arg(long)]
+        file: Option<PathBuf>,
+    },
+    /// Create a workspace from an export, in one transaction (the slug must be free).
+    Import {
+        /// The export document.
+        #[arg(long)]
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -194,6 +210,14 @@ pub enum TokenCommand {
     },
     /// Revoke a token by id.
     Revoke { id: Uuid },
+    /// Issue a new token of the same workspace and kind; the old one keeps working for the
+    /// overlap, then expires.
+    Rotate {
+        id: Uuid,
+        /// Hours the old token keeps working (0: it stops at once; at most 8760).
+        #[arg(long, default_value_t = 24, value_parser = clap::value_parser!(u32).range(0..=8760))]
+        overlap_hours: u32,
+    },
 }
 
 fn parse_product(s: &str) -> Result<Product, String> {

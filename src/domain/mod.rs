@@ -1,12 +1,14 @@
 //! Domain types that are not part of the access model itself: workspaces (the tenants), API
-//! tokens and audit entries. Pure data and validation; nothing here knows about HTTP or SQL.
+//! tokens, audit entries and the workspace export document. Pure data and validation;
+//! nothing here knows about HTTP or SQL.
 
 pub mod audit;
 pub mod bridge;
 pub mod sso;
 pub mod token;
+pub mod transfer;
 pub mod workspace;
 
 pub use audit::{Actor, AuditEntry, NewAuditEntry};
-pub use token::{ApiToken, IssuedToken, TokenKind, TokenSecret};
+pub use token::{ApiToken, IssuedToken, RotatedToken, TokenKind, TokenSecret};
 pub use workspace::{NewWorkspace, Workspace, WorkspaceSettings};

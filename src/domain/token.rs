@@ -59,6 +59,16 @@ pub struct ApiToken {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Set when the token was rotated: it is refused from this moment on.
+    #[serde(default)]
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+impl ApiToken {
+    /// Whether the token's expiry (set by a rotation) has passed at `now`.
+    pub fn is_expired_at(&self, now: DateTime<Utc>) -> bool {
+        self.expires_at.is_some_and(|at| at <= now)
+    }
 }
 
 /// A token just created: the only moment its secret exists outside the caller's hands.
@@ -66,6 +76,13 @@ pub struct ApiToken {
 pub struct IssuedToken {
     pub token: ApiToken,
     pub secret: SecretString,
+}
+
+/// A rotation: the new token (its secret shown once) and the old one, which now expires.
+#[derive(Debug)]
+pub struct RotatedToken {
+    pub issued: IssuedToken,
+    pub old: ApiToken,
 }
 
 /// A freshly generated secret and the digest that is stored in its place.

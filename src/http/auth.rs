@@ -96,6 +96,9 @@ impl FromRequest for ServicePrincipal {
                 Err(TokenRejection::Revoked) => {
                     Err(ApiError::Unauthorized("this token has been revoked".into()))
                 }
+                Err(TokenRejection::Expired) => Err(ApiError::Unauthorized(
+                    "this token has expired (it was rotated)".into(),
+                )),
                 Err(TokenRejection::Unknown | TokenRejection::WrongKind) => Err(
                     ApiError::Unauthorized("the bearer token is not a valid service token".into()),
                 ),

@@ -144,6 +144,9 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    // IdPs and services reuse connections; a short keep-alive makes their next request race
+    // the server closing it.
+    .keep_alive(std::time::Duration::from_secs(60))
     .listen(listener)?
     .run();
     Ok(server)

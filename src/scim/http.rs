@@ -175,6 +175,9 @@ impl FromRequest for ScimPrincipal {
                 Err(TokenRejection::Revoked) => {
                     Err(ScimError::forbidden("this SCIM token has been revoked"))
                 }
+                Err(TokenRejection::Expired) => Err(ScimError::forbidden(
+                    "this SCIM token has expired (it was rotated)",
+                )),
                 Err(TokenRejection::Unknown | TokenRejection::WrongKind) => Err(
                     ScimError::unauthorized("the bearer token is not a valid SCIM token"),
                 ),

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod invites;
 pub mod legacy;
 pub mod rules;
+pub mod transfer;
 pub mod webhooks;
 
 use std::sync::Arc;

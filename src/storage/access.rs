@@ -76,14 +76,14 @@ struct GroupRow {
 }
 
 #[derive(sqlx::FromRow)]
-struct GroupMemberRow {
-    group_id: Uuid,
-    membership_id: Uuid,
-    source: String,
+pub(super) struct GroupMemberRow {
+    pub(super) group_id: Uuid,
+    pub(super) membership_id: Uuid,
+    pub(super) source: String,
 }
 
 #[derive(sqlx::FromRow)]
-struct ResourceRow {
+pub(super) struct ResourceRow {
     resource_type: String,
     resource_id: String,
     name: String,
@@ -91,8 +91,22 @@ struct ResourceRow {
     parent_id: Option<String>,
 }
 
+impl ResourceRow {
+    pub(super) fn into_resource(self) -> Resource {
+        Resource {
+            resource_type: self.resource_type,
+            id: self.resource_id,
+            name: self.name,
+            parent: match (self.parent_type, self.parent_id) {
+                (Some(resource_type), Some(id)) => Some(ResourceRef { resource_type, id }),
+                _ => None,
+            },
+        }
+    }
+}
+
 #[derive(sqlx::FromRow)]
-struct GrantRow {
+pub(super) struct GrantRow {
     id: Uuid,
     subject_type: String,
     subject_id: Uuid,
@@ -110,14 +124,14 @@ struct ChangeRow {
     change: Json<Change>,
 }
 
-fn kind_str(kind: MemberKind) -> &'static str {
+pub(super) fn kind_str(kind: MemberKind) -> &'static str {
     match kind {
         MemberKind::Owner => "owner",
         MemberKind::Member => "member",
     }
 }
 
-fn source_str(source: MemberSource) -> &'static str {
+pub(super) fn source_str(source: MemberSource) -> &'static str {
     match source {
         MemberSource::Scim => "scim",
         MemberSource::Saml => "saml",
@@ -125,7 +139,7 @@ fn source_str(source: MemberSource) -> &'static str {
     }
 }
 
-fn subject_parts(subject: Subject) -> (&'static str, Uuid) {
+pub(super) fn subject_parts(subject: Subject) -> (&'static str, Uuid) {
     match subject {
         Subject::User(id) => ("user", id),
         Subject::Group(id) => ("group", id),
@@ -154,7 +168,7 @@ impl MemberRow {
 }
 
 impl GrantRow {
-    fn into_grant(self) -> Result<Grant, StoreError> {
+    pub(super) fn into_grant(self) -> Result<Grant, StoreError> {
         let subject = match self.subject_type.as_str() {
             "user" => Subject::User(self.subject_id),
             "group" => Subject::Group(self.subject_id),
@@ -174,7 +188,7 @@ impl GrantRow {
     }
 }
 
-fn parse_source(s: &str) -> Result<MemberSource, StoreError> {
+pub(super) fn parse_source(s: &str) -> Result<MemberSource, StoreError> {
     match s {
         "scim" => Ok(MemberSource::Scim),
         "saml" => Ok(MemberSource::Saml),
@@ -186,7 +200,7 @@ fn parse_source(s: &str) -> Result<MemberSource, StoreError> {
 }
 
 /// The audit action and target of a change.
-fn audit_names(change: &Change) -> (&'static str, String) {
+pub(super) fn audit_names(change: &Change) -> (&'static str, String) {
     match change {
         Change::ProductsSet { .. } => ("workspace.products", "workspace".into()),
         Change::MemberUpserted { member } => ("member.upsert", format!("member:{}", member.id)),
@@ -462,6 +476,42 @@ macro_rules! write_change {
     }};
 }
 
+/// Writes `changes` (`&[AuditedChange]`) in order inside the caller's transaction: the rows
+/// of each change, its change-feed row at the next revision after `$start`, and its audit
+/// row. Evaluates to the last revision written; the caller stores it in `workspaces`.
+macro_rules! write_changes {
+    ($tx:expr, $workspace_id:expr, $start:expr, $changes:expr, $ctx:expr, $now:expr) => {{
+        let ws: Uuid = $workspace_id;
+        let now: DateTime<Utc> = $now;
+        let ctx: &ChangeContext = $ctx;
+        let mut revision: i64 = $start;
+        for audited in $changes {
+            let audited: &AuditedChange = audited;
+            let change = &audited.change;
+            write_change!($tx, ws, change, ctx, now);
+            revision += 1;
+            sqlx::query(
+                "INSERT INTO access_changes (workspace_id, revision, event_id, at, change) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(ws)
+            .bind(revision)
+            .bind(Uuid::new_v4())
+            .bind(now)
+            .bind(Json(change))
+            .execute(&mut *$tx)
+            .await?;
+            let (action, target) = audit_names(change);
+            let entry =
+                NewAuditEntry::new(ws, &ctx.actor, action, target, ctx.request_id.as_deref())
+                    .before(audited.before.clone())
+                    .after(serde_json::to_value(change).ok());
+            append_audit!(&mut *$tx, &entry)?;
+        }
+        revision
+    }};
+}
+
 /// Ends the sessions an account signed in to the workspace with.
 macro_rules! end_sessions {
     ($tx:expr, $ws:expr, $account:expr, $now:expr) => {{
@@ -497,6 +547,8 @@ macro_rules! refuse_if_last_owner {
         }
     }};
 }
+
+pub(super) use {end_sessions, refuse_if_last_owner, write_change, write_changes};
 
 impl Store {
     /// The account with this email, created if absent (accounts are global: one per person).
@@ -553,28 +605,7 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
-            let mut revision = start;
-            for audited in changes {
-                let change = &audited.change;
-                write_change!(tx, workspace_id, change, ctx, now);
-                revision += 1;
-                sqlx::query(
-                    "INSERT INTO access_changes (workspace_id, revision, event_id, at, change) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(workspace_id)
-                .bind(revision)
-                .bind(Uuid::new_v4())
-                .bind(now)
-                .bind(Json(change))
-                .execute(&mut *tx)
-                .await?;
-                let (action, target) = audit_names(change);
-                let entry = NewAuditEntry::new(workspace_id, &ctx.actor, action, target, ctx.request_id.as_deref())
-                    .before(audited.before.clone())
-                    .after(serde_json::to_value(change).ok());
-                append_audit!(&mut *tx, &entry)?;
-            }
+            let revision = write_changes!(tx, workspace_id, start, changes, ctx, now);
             for side in side_writes {
                 write_side!(tx, workspace_id, side, now);
             }
@@ -642,15 +673,7 @@ impl Store {
                 .collect::<Result<_, StoreError>>()?,
             resources: resources
                 .into_iter()
-                .map(|r| Resource {
-                    resource_type: r.resource_type,
-                    id: r.resource_id,
-                    name: r.name,
-                    parent: match (r.parent_type, r.parent_id) {
-                        (Some(resource_type), Some(id)) => Some(ResourceRef { resource_type, id }),
-                        _ => None,
-                    },
-                })
+                .map(ResourceRow::into_resource)
                 .collect(),
             grants: grants
                 .into_iter()

@@ -19,6 +19,7 @@ pub mod scim_filter;
 pub mod side_writes;
 pub mod sso;
 mod tokens;
+mod transfer;
 pub use tokens::TokenRejection;
 mod workspaces;
 

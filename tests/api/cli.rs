@@ -8,7 +8,7 @@ use std::{
 use crate::helpers::on_both_backends;
 
 /// Runs the binary against `database_url` with extra environment variables.
-fn gatehouse(database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
+pub(crate) fn gatehouse(database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
     cmd.args(args)
         .env_clear()
@@ -21,7 +21,7 @@ fn gatehouse(database_url: &str, env: &[(&str, &str)], args: &[&str]) -> Output 
 }
 
 /// Stdout must be exactly one JSON object.
-fn one_json_object(output: &Output) -> serde_json::Value {
+pub(crate) fn one_json_object(output: &Output) -> serde_json::Value {
     let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().filter(|l| !l.trim().is_empty()).collect();
     assert_eq!(lines.len(), 1, "expected one line of JSON, got: {stdout}");
@@ -58,6 +58,39 @@ on_both_backends! {
 
         let listed = one_json_object(&gatehouse(&url, &[], &["workspace", "list", "--json"]));
         assert_eq!(listed["workspaces"][0]["slug"], "acme");
+    }
+
+    async fn token_rotate_prints_the_new_secret_once_and_when_the_old_one_expires(app: TestApp) {
+        let url = app.db.url.clone();
+        app.create_workspace("acme").await;
+        let (old_id, _) = app.issue_token("acme", gatehouse::domain::TokenKind::Scim).await;
+        let old_id = old_id.to_string();
+        let rotated = gatehouse(&url, &[], &["--json", "token", "rotate", &old_id]);
+        assert!(rotated.status.success(), "{rotated:?}");
+        let rotated = one_json_object(&rotated);
+        assert!(rotated["token"].as_str().unwrap().starts_with("gh_scim_"), "{rotated}");
+        assert_eq!(rotated["replaces"], old_id.as_str());
+        let expires: chrono::DateTime<chrono::Utc> =
+            serde_json::from_value(rotated["old_expires_at"].clone()).unwrap();
+        let hours = (expires - chrono::Utc::now()).num_minutes();
+        assert!((23 * 60..=24 * 60).contains(&hours), "default overlap is 24 h: {rotated}");
+
+        let new_id = rotated["id"].as_str().unwrap().to_string();
+        let again = one_json_object(&gatehouse(&url, &[], &["--json", "token", "rotate", &new_id,
+            "--overlap-hours", "0"]));
+        let listed = gatehouse(&url, &[], &["token", "list", "--workspace", "acme"]);
+        let listed = String::from_utf8_lossy(&listed.stdout);
+        let line = listed.lines().find(|l| l.starts_with(&new_id)).unwrap();
+        assert!(line.ends_with("expired"), "{listed}");
+        assert!(listed.lines().any(|l| l.starts_with(again["id"].as_str().unwrap()) && l.ends_with("active")), "{listed}");
+
+        app.store.revoke_token(again["id"].as_str().unwrap().parse().unwrap(),
+            &gatehouse::domain::Actor::Cli, None).await.unwrap();
+        let refused = gatehouse(&url, &[], &["--json", "token", "rotate", again["id"].as_str().unwrap()]);
+        assert!(!refused.status.success());
+        assert!(one_json_object(&refused)["error"]["message"].as_str().unwrap().contains("revoked"));
+        let too_long = gatehouse(&url, &[], &["token", "rotate", &old_id, "--overlap-hours", "-1"]);
+        assert!(!too_long.status.success());
     }
 
     async fn errors_are_one_json_object_too(app: TestApp) {

@@ -80,7 +80,7 @@ impl Drop for TestDatabase {
                     .enable_all()
                     .build();
                 if let Ok(rt) = rt {
-                    rt.block_on(drop_database(&admin_url, &name));
+                    rt.block_on(drop_database(&admin_url, &name, true));
                 }
             })
             .join();
@@ -88,10 +88,12 @@ impl Drop for TestDatabase {
     }
 }
 
-async fn drop_database(admin_url: &str, name: &str) {
+/// Drops a test database; `force` also ends its connections (our own, at the end of a test).
+async fn drop_database(admin_url: &str, name: &str, force: bool) {
     if let Ok(mut conn) = PgConnection::connect(admin_url).await {
+        let with = if force { " WITH (FORCE)" } else { "" };
         let _ = conn
-            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}" WITH (FORCE)"#).as_str())
+            .execute(format!(r#"DROP DATABASE IF EXISTS "{name}"{with}"#).as_str())
             .await;
     }
 }
@@ -110,8 +112,10 @@ async fn remove_leftover_databases(admin_url: &str) {
                     .fetch_all(&mut conn)
                     .await
                     .unwrap_or_default();
+            // Without FORCE: a database another test run is using right now has connections
+            // and stays; only what a killed run left behind goes.
             for (name,) in names {
-                drop_database(admin_url, &name).await;
+                drop_database(admin_url, &name, false).await;
             }
         })
         .await;
@@ -193,6 +197,17 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings
 }
 
+/// An HTTP client for tests. Idle connections are dropped after a second — well before the
+/// server's keep-alive timeout — so a slow step (the Python IdP under load) never makes the
+/// next request race a connection the server is closing.
+pub fn test_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
+    reqwest::Client::builder()
+        .redirect(redirects)
+        .pool_idle_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .expect("HTTP client")
+}
+
 /// Starts Gatehouse on `backend` over a fresh database; `None` if that backend is skipped.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
@@ -211,7 +226,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     Some(TestApp {
         address,
         store,
-        client: reqwest::Client::new(),
+        client: test_client(reqwest::redirect::Policy::default()),
         db,
         stopper,
     })

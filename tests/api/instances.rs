@@ -160,12 +160,26 @@ async fn scim_writes_on_one_instance_show_in_checks_on_another_within_a_second()
         return;
     };
     let token = app.workspace_with_token("acme").await;
-    let (_, scim) = app.issue_token("acme", gatehouse::domain::TokenKind::Scim).await;
+    let (_, scim) = app
+        .issue_token("acme", gatehouse::domain::TokenKind::Scim)
+        .await;
     let second = SecondProcess::start(&app.db.url);
     let scim_send = |method: reqwest::Method, path: &str, body: serde_json::Value| {
-        let request = app.client.request(method, app.url(&format!("/scim/v2{path}"))).bearer_auth(&scim)
-            .header("content-type", "application/scim+json").body(body.to_string());
-        async move { request.send().await.unwrap().json::<serde_json::Value>().await.unwrap_or_default() }
+        let request = app
+            .client
+            .request(method, app.url(&format!("/scim/v2{path}")))
+            .bearer_auth(&scim)
+            .header("content-type", "application/scim+json")
+            .body(body.to_string());
+        async move {
+            request
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap_or_default()
+        }
     };
     let check_on_second = |user: &'static str| {
         let client = app.client.clone();
@@ -173,23 +187,50 @@ async fn scim_writes_on_one_instance_show_in_checks_on_another_within_a_second()
         let token = token.clone();
         async move {
             let body = json!({"user": user, "action": "warehouse.read", "resource": {"type": "warehouse", "id": "w"}});
-            client.post(url).bearer_auth(token).json(&body).send().await.unwrap()
-                .json::<serde_json::Value>().await.unwrap()["allowed"] == true
+            client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()["allowed"]
+                == true
         }
     };
     let eventually = |want: bool| async move {
         let started = Instant::now();
         while check_on_second("sam@example.com").await != want {
-            assert!(started.elapsed() < Duration::from_secs(1), "the second instance did not follow within 1 s");
+            assert!(
+                started.elapsed() < Duration::from_secs(1),
+                "the second instance did not follow within 1 s"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     };
-    let user = scim_send(reqwest::Method::POST, "/Users", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "userName": "sam@example.com"})).await;
-    let group = scim_send(reqwest::Method::POST, "/Groups", json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "displayName": "Readers", "members": [{"value": user["id"]}]})).await;
-    app.post("/v1/workspaces/acme/grants", &token, json!({"subject": {"type": "group", "id": group["id"]},
-        "role": "warehouse.read", "scope": {"type": "all"}})).await;
+    let user = scim_send(
+        reqwest::Method::POST,
+        "/Users",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+        "userName": "sam@example.com"}),
+    )
+    .await;
+    let group = scim_send(
+        reqwest::Method::POST,
+        "/Groups",
+        json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+        "displayName": "Readers", "members": [{"value": user["id"]}]}),
+    )
+    .await;
+    app.post(
+        "/v1/workspaces/acme/grants",
+        &token,
+        json!({"subject": {"type": "group", "id": group["id"]},
+        "role": "warehouse.read", "scope": {"type": "all"}}),
+    )
+    .await;
     eventually(true).await;
     scim_send(reqwest::Method::PATCH, &format!("/Users/{}", user["id"].as_str().unwrap()),
         json!({"schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"], "Operations": [{"op": "replace", "value": {"active": false}}]})).await;

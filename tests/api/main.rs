@@ -20,4 +20,5 @@ mod signin;
 mod sso_metadata;
 mod sso_support;
 mod tokens;
+mod transfer;
 mod workspaces;

@@ -63,10 +63,7 @@ impl<'a> SsoWorkspace<'a> {
             )
             .await;
         assert_eq!(status, 201, "{body}");
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
+        let client = crate::helpers::test_client(reqwest::redirect::Policy::none());
         SsoWorkspace { app, token, client }
     }
 
