@@ -43,7 +43,11 @@ build_release() {
   log "building the release binary (CARGO_TARGET_DIR=$CARGO_TARGET_DIR)"
   local t
   t=$(now_ns)
-  (cd "$root" && cargo build --release --locked --bin gatehouse) >&2
+  if [[ "${BENCH_SKIP_BUILD:-0}" == 1 ]]; then
+    log "BENCH_SKIP_BUILD=1: using the binary as it is"
+  else
+    (cd "$root" && cargo build --release --locked) >&2
+  fi
   build_s=$(since_s "$t" %.0f)
   bin="$CARGO_TARGET_DIR/release/gatehouse"
   [[ -x "$bin" ]] || die "no binary at $bin"
@@ -66,12 +70,27 @@ wait_idle() {
     waited=$((waited + 30))
   done
   loads+=("$(loadavg | cut -d' ' -f1)")
-  log "$what: load average $(loadavg)"
+  busy+=("$(cpu_busy)")
+  log "$what: load average $(loadavg), CPU busy ${busy[-1]}% over the last 2 s"
+}
+# cpu_busy: percent of the machine's CPU time spent busy over 2 s (this script being idle, it
+# is what everything else on the machine uses: the load average lags behind, and counts the
+# previous measurement's own threads).
+busy=()
+cpu_busy() {
+  local a b
+  a=$(awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)
+  sleep 2
+  b=$(awk '$1 == "cpu" {t = 0; for (i = 2; i <= NF; i++) t += $i; print t - $5 - $6, t}' /proc/stat)
+  awk -v a="$a" -v b="$b" 'BEGIN {split(a, x, " "); split(b, y, " "); printf "%.0f", 100 * (y[1] - x[1]) / (y[2] - x[2])}'
 }
 # load_summary: "load average 1-min before each measurement: min … max … (n)".
 load_summary() {
+  local b
+  b=$(printf '%s\n' "${busy[@]}" | sort -g | awk '{v[NR]=$1} END {printf "%s%% .. %s%%", v[1], v[NR]}')
   printf '%s\n' "${loads[@]}" | sort -g |
-    awk -v busy="$busy_waits" '{v[NR]=$1} END {printf "1-min load average before each measurement: %s .. %s (%d measurements, 2 cores)", v[1], v[NR], NR;
+    awk -v busy="$busy_waits" -v b="$b" -v cores="$(nproc)" '{v[NR]=$1} END {
+      printf "before each of %d measurements: CPU busy (others) %s, 1-min load average %s .. %s (%d cores)", NR, b, v[1], v[NR], cores;
       if (busy > 0) printf "; %d measured while another benchmark ran", busy}'
 }
 
@@ -99,8 +118,8 @@ wrk_bench() {
     out=$(env "$@" BENCH_RUN="$i" timeout $((duration + 60)) wrk -t 2 -c "$conns" -d "${duration}s" \
       --timeout 5s -s "$script" "$url" 2>&1) || die "wrk failed ($name): $out"
     line=$(grep '^BENCH ' <<<"$out") || die "wrk printed no result ($name): $out"
-    (($(v errors_status "$line") == 0 && $(v errors_other "$line") == 0)) ||
-      die "$name: $(v errors_status "$line") non-2xx answers and $(v errors_other "$line") socket errors in run $i"
+    (($(v errors_status "$line") == 0 && $(v errors_other "$line") == 0)) && ! grep -q '^REFUSED' <<<"$out" ||
+      die "$name: $(v errors_status "$line") non-2xx answers and $(v errors_other "$line") socket errors in run $i $(grep '^REFUSED' <<<"$out" | head -n 3 || true)"
     r=$(awk -v n="$(v requests "$line")" -v d="$(v duration_us "$line")" 'BEGIN {printf "%.0f", n / (d / 1e6)}')
     rps_l+=("$r")
     p50_l+=("$(awk -v x="$(v p50_us "$line")" 'BEGIN {printf "%.2f", x / 1000}')")
@@ -116,4 +135,36 @@ wrk_bench() {
 # met VALUE OP TARGET: "met" or "MISSED" (OP: ge or le).
 met() {
   awk -v x="$1" -v t="$3" -v op="$2" 'BEGIN {ok = (op == "ge") ? (x >= t) : (x <= t); print ok ? "met" : "MISSED"}'
+}
+
+# sample_waits DB SECONDS FILE: every 0.5 s for SECONDS, appends what each active backend of DB
+# is doing ("Lock:transactionid", "IO:WalSync", "CPU" for running, …) to FILE. Run it in the
+# background during a measurement; waits_summary FILE tells where the database's time went.
+sample_waits() {
+  local db=$1 end=$(($(date +%s) + $2)) file=$3
+  : >"$file"
+  while (($(date +%s) < end)); do
+    psql -d "$db" -Atqc "SELECT COALESCE(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
+      WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()" >>"$file" 2>/dev/null || true
+    sleep 0.5
+  done
+}
+# waits_summary FILE: "n samples; Lock:transactionid 61%, CPU 20%, …" (top 4).
+waits_summary() {
+  sort "$1" | uniq -c | sort -rn | awk -v total="$(wc -l <"$1")" '
+    NR <= 4 {s = s (s ? ", " : "") $2 " " int(100 * $1 / total + 0.5) "%"}
+    END {if (total == 0) print "no active backend seen"; else printf "%d backend samples: %s\n", total, s}'
+}
+
+# cpu_ticks PID...: CPU ticks (user + system, all threads) the processes have used so far.
+cpu_ticks() {
+  local p
+  for p in "$@"; do
+    [[ -r /proc/$p/stat ]] && sed 's/.*) //' "/proc/$p/stat" 2>/dev/null | awk '{print $12 + $13}'
+  done | awk '{s += $1} END {print s + 0}'
+}
+# cores TICKS_BEFORE TICKS_AFTER NS_BEFORE: average cores used between the two readings.
+cores() {
+  awk -v a="$1" -v b="$2" -v t="$3" -v now="$(now_ns)" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN {printf "%.2f", (b - a) / hz / ((now - t) / 1e9)}'
 }

@@ -5,7 +5,7 @@
 --   BENCH_MODE        paths - GET each path of BENCH_PATHS in turn (user ids, filters)
 --                     post  - POST /scim/v2/Users with a new userName every request
 --   BENCH_PATHS       file of request paths, one a line (mode paths)
---   BENCH_TAG         makes this run's userNames unique (mode post): bench-TAG-tTHREAD-N@DOMAIN
+--   BENCH_TAG         makes the userNames unique (mode post): bench-TAG-RUN-tTHREAD-N@DOMAIN
 --   BENCH_DOMAIN      domain of the new userNames (default example.com)
 --
 -- Each thread starts at its own place in the path list, so the threads do not ask for the
@@ -14,13 +14,14 @@
 
 local mode = os.getenv("BENCH_MODE") or "paths"
 local token = os.getenv("BENCH_TOKEN") or error("BENCH_TOKEN is not set")
-local tag = os.getenv("BENCH_TAG") or "0"
+-- wrk_bench sets BENCH_RUN (warm, 1, 2, …): the userNames of each run differ
+local tag = (os.getenv("BENCH_TAG") or "0") .. "-" .. (os.getenv("BENCH_RUN") or "0")
 local domain = os.getenv("BENCH_DOMAIN") or "example.com"
 
-local threads = 0
+local threads = {}
 function setup(thread)
-  threads = threads + 1
-  thread:set("thread_no", threads)
+  threads[#threads + 1] = thread
+  thread:set("thread_no", #threads)
 end
 
 local paths = {}
@@ -64,7 +65,20 @@ function request()
   return wrk.format("GET", paths[next_path], get_headers)
 end
 
+-- In post mode, the first refused answer of each thread is kept and printed by done().
+if mode == "post" then
+  function response(status, headers, body)
+    if status >= 300 and not refused then
+      refused = status .. " " .. string.sub(body or "", 1, 300)
+    end
+  end
+end
+
 function done(summary, latency, requests)
+  for _, t in ipairs(threads) do
+    local r = t:get("refused")
+    if r then print("REFUSED " .. r) end
+  end
   local e = summary.errors
   print(string.format(
     "BENCH requests=%d duration_us=%d p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f " ..
