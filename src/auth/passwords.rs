@@ -52,6 +52,16 @@ fn dummy_hash(settings: &SignInSettings) -> &'static str {
     })
 }
 
+/// At most this many password hashes are computed at once: each takes the configured memory
+/// and a core, and running more than the machine has cores only makes all of them slower.
+pub fn hashing_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
+}
+
 /// Whether `password` matches `stored` (or, when there is no stored hash, spends the same
 /// time and answers false).
 pub fn verify(settings: &SignInSettings, password: &SecretString, stored: Option<&str>) -> bool {

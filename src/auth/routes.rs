@@ -175,10 +175,15 @@ async fn login_submit(
     };
     let settings = state.settings.sign_in.clone();
     let stored = account.as_ref().and_then(|(_, h)| h.clone());
-    // Hashing is deliberately slow: keep it off the async workers.
-    let ok = web::block(move || passwords::verify(&settings, &password, stored.as_deref()))
-        .await
-        .unwrap_or(false);
+    // Hashing is deliberately slow: keep it off the async workers, a core's worth at a time.
+    let ok = match passwords::hashing_permits().acquire().await {
+        Ok(_permit) => {
+            web::block(move || passwords::verify(&settings, &password, stored.as_deref()))
+                .await
+                .unwrap_or(false)
+        }
+        Err(_) => false,
+    };
     let account_id = match (ok, account) {
         (true, Some((id, _))) => id,
         _ => {

@@ -136,7 +136,13 @@ async fn list_webhooks(
 ) -> Result<HttpResponse, ApiError> {
     let workspace = caller.workspace(&state, &slug).await?;
     let webhooks = state.store.webhooks(Some(workspace.id)).await?;
-    Ok(HttpResponse::Ok().json(json!({ "webhooks": webhooks, "revision": workspace.revision })))
+    let revision = state
+        .store
+        .workspace_fresh(&workspace.slug)
+        .await?
+        .map(|w| w.revision)
+        .unwrap_or(workspace.revision);
+    Ok(HttpResponse::Ok().json(json!({ "webhooks": webhooks, "revision": revision })))
 }
 
 async fn disable_webhook(

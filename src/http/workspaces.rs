@@ -19,7 +19,7 @@ async fn get_workspace(
     caller.require_workspace(&slug)?;
     let workspace = state
         .store
-        .workspace_by_slug(&slug)
+        .workspace_fresh(&slug)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("workspace {slug:?}")))?;
     Ok(HttpResponse::Ok().json(workspace))

@@ -616,8 +616,14 @@ impl Store {
                 .await?;
             Ok::<_, StoreError>(revision)
         });
-        // A commit moves the revision (and may change products): cached workspaces are stale.
-        self.caches.workspaces.clear();
+        // Cached workspaces keep their settings; only a products change makes them stale
+        // (revision readers use `workspace_fresh`).
+        if changes
+            .iter()
+            .any(|c| matches!(c.change, Change::ProductsSet { .. }))
+        {
+            self.caches.workspaces.clear();
+        }
         revision
     }
 

@@ -275,7 +275,7 @@ impl Store {
         let Some(row) = row.filter(|r| digest_matches(secret, &r.secret_digest)) else {
             return Ok(Err(TokenRejection::Unknown));
         };
-        let token = row.into_token()?;
+        let token = row.clone().into_token()?;
         if token.revoked_at.is_some() {
             return Ok(Err(TokenRejection::Revoked));
         }
@@ -295,6 +295,13 @@ impl Store {
             with_pool!(self, pool => {
                 sqlx::query(TOUCH).bind(token.id).bind(now).execute(pool).await?;
             });
+            // Cache the touched row: otherwise every request until the entry expires would
+            // see the old time and write the same row again.
+            let touched = TokenRow {
+                last_used_at: Some(now),
+                ..row
+            };
+            self.caches.tokens.put(presented_digest, touched);
         }
         Ok(Ok(token))
     }

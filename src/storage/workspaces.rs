@@ -109,6 +109,16 @@ impl Store {
         Ok(workspace)
     }
 
+    /// The workspace with this slug read from the database (its current revision), bypassing
+    /// the cache.
+    pub async fn workspace_fresh(&self, slug: &str) -> Result<Option<Workspace>, StoreError> {
+        let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE slug = $1");
+        let row: Option<WorkspaceRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?
+        });
+        Ok(row.map(Workspace::from))
+    }
+
     /// Every workspace, by slug.
     pub async fn list_workspaces(&self) -> Result<Vec<Workspace>, StoreError> {
         let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces ORDER BY slug");
