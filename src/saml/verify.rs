@@ -58,6 +58,26 @@ pub fn claimed_in_response_to(xml: &str) -> Option<String> {
     Some(rest[..end].to_string()).filter(|s| !s.is_empty())
 }
 
+/// How many `Assertion` elements (any prefix) the document opens.
+fn assertion_elements(xml: &str) -> usize {
+    xml.match_indices("Assertion")
+        .filter(|(i, _)| {
+            let before = &xml[..*i];
+            let after = &xml[i + "Assertion".len()..];
+            // `<Assertion` or `<prefix:Assertion`, followed by whitespace or `>`.
+            let opens = before.ends_with('<')
+                || before.rfind('<').is_some_and(|lt| {
+                    let name = &before[lt + 1..];
+                    name.ends_with(':')
+                        && name[..name.len() - 1]
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+                });
+            opens && after.starts_with(|c: char| c.is_whitespace() || c == '>')
+        })
+        .count()
+}
+
 /// The `Destination` the Response claims, if any.
 fn claimed_destination(xml: &str) -> Option<String> {
     let response_start = xml.find("Response")?;
@@ -84,6 +104,14 @@ pub fn verify(
         // (alice@example.com<!---->.evil.com); no IdP needs them in a response.
         return Err(SamlError::Rejected(
             "the response contains XML comments".into(),
+        ));
+    }
+    // A response carries exactly one assertion. A second one (signed or not, anywhere: in
+    // Extensions, inside the Signature) is how signature-wrapping attacks smuggle an identity,
+    // so such a response is refused outright rather than reduced to its signed part.
+    if assertion_elements(xml) != 1 {
+        return Err(SamlError::Rejected(
+            "the response must carry exactly one Assertion (signature wrapping?)".into(),
         ));
     }
     // samael checks Destination only when the Response itself is signed; we check it always.
@@ -185,6 +213,23 @@ pub fn verify(
 #[cfg(test)]
 mod tests {
     use super::claimed_in_response_to;
+
+    #[test]
+    fn assertion_elements_are_counted_whatever_their_prefix() {
+        use super::assertion_elements;
+        assert_eq!(
+            assertion_elements("<saml:Assertion ID=\"a\"><x/></saml:Assertion>"),
+            1
+        );
+        assert_eq!(
+            assertion_elements("<Assertion>x</Assertion><ns0:Assertion ID=\"b\"/>"),
+            2
+        );
+        assert_eq!(
+            assertion_elements("<saml:AssertionConsumerService/><x>Assertion</x>"),
+            0
+        );
+    }
 
     #[test]
     fn the_claimed_request_id_is_read_from_either_quote() {
