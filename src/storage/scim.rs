@@ -49,7 +49,7 @@ pub struct ScimGroupMemberRow {
 }
 
 /// One group of a user (the computed, read-only `groups` attribute).
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct ScimUserGroupRow {
     pub membership_id: Uuid,
     pub group_id: Uuid,
@@ -94,30 +94,6 @@ impl Store {
         let sql = format!("SELECT {GROUP_COLUMNS} {GROUP_FROM} AND g.id = $2");
         Ok(with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(workspace_id).bind(id).fetch_optional(pool).await?
-        }))
-    }
-
-    /// The groups of each of these memberships.
-    pub async fn scim_groups_of_users(
-        &self,
-        workspace_id: Uuid,
-        membership_ids: &[Uuid],
-    ) -> Result<Vec<ScimUserGroupRow>, StoreError> {
-        if membership_ids.is_empty() {
-            return Ok(Vec::new());
-        }
-        let sql = format!(
-            "SELECT gm.membership_id, g.id AS group_id, g.display_name FROM group_members gm \
-             JOIN groups g ON g.id = gm.group_id WHERE gm.workspace_id = $1 \
-             AND gm.membership_id IN ({}) ORDER BY g.display_name_key",
-            placeholders(2, membership_ids.len())
-        );
-        Ok(with_pool!(self, pool => {
-            let mut query = sqlx::query_as(&sql).bind(workspace_id);
-            for id in membership_ids {
-                query = query.bind(*id);
-            }
-            query.fetch_all(pool).await?
         }))
     }
 
