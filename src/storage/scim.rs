@@ -255,27 +255,32 @@ impl Store {
         with_pool!(self, pool => {
             let sql = list_sql(query, table, Dialect::of_pool(pool), id_column)?;
             let count_sql = format!("SELECT COUNT(*) {from}{}", sql.filter);
+            let mut rows: Vec<R> = Vec::new();
+            if query.limit > 0 {
+                let page_sql = format!(
+                    "SELECT {columns} {from}{} ORDER BY {} LIMIT ${} OFFSET ${}",
+                    sql.filter,
+                    sql.order,
+                    sql.next_placeholder,
+                    sql.next_placeholder + 1
+                );
+                rows = sqlx::query_as(&page_sql)
+                    .bind(workspace_id)
+                    .bind_scim(sql.binds.clone())
+                    .bind(query.limit)
+                    .bind(query.offset)
+                    .fetch_all(pool)
+                    .await?;
+                // A page that is not full (and not past the end) tells the total by itself:
+                // the common `userName eq` lookup costs one query.
+                if (rows.len() as i64) < query.limit && (query.offset == 0 || !rows.is_empty()) {
+                    return Ok((query.offset + rows.len() as i64, rows));
+                }
+            }
             let (total,): (i64,) = sqlx::query_as(&count_sql)
                 .bind(workspace_id)
-                .bind_scim(sql.binds.clone())
-                .fetch_one(pool)
-                .await?;
-            if query.limit == 0 || total == 0 {
-                return Ok((total, Vec::new()));
-            }
-            let page_sql = format!(
-                "SELECT {columns} {from}{} ORDER BY {} LIMIT ${} OFFSET ${}",
-                sql.filter,
-                sql.order,
-                sql.next_placeholder,
-                sql.next_placeholder + 1
-            );
-            let rows: Vec<R> = sqlx::query_as(&page_sql)
-                .bind(workspace_id)
                 .bind_scim(sql.binds)
-                .bind(query.limit)
-                .bind(query.offset)
-                .fetch_all(pool)
+                .fetch_one(pool)
                 .await?;
             Ok((total, rows))
         })
