@@ -389,6 +389,9 @@ async fn demo(store: &Store, settings: &Settings) -> anyhow::Result<Outcome> {
     let base = &settings.public_url;
     let scim_base_url = format!("{base}/scim/v2");
     let health_url = format!("{base}/healthz");
+    let sp_entity_id = crate::saml::sp_entity_id(base, &workspace.slug);
+    let acs_url = crate::saml::acs_url(base, &workspace.slug);
+    let login_url = format!("{base}/login");
     let scim_token = scim.secret.expose_secret().to_string();
     let service_token = service.secret.expose_secret().to_string();
     Ok(Outcome {
@@ -396,6 +399,8 @@ async fn demo(store: &Store, settings: &Settings) -> anyhow::Result<Outcome> {
             "Demo workspace {slug:?} is ready (database: {db}).\n\
              \n  SCIM base URL   {scim_base_url}\n  SCIM token      {scim_token}\n\
              \n  Service token   {service_token}\n  Health          {health_url}\n\
+             \n  SSO (give these to your IdP; connect it with `gatehouse sso connect`):\n\
+             \n  SP entity id    {sp_entity_id}\n  ACS URL         {acs_url}\n  Login page      {login_url}\n\
              \nPaste the SCIM base URL and token into Okta or Entra ID provisioning.\n\
              The tokens are shown once; run `gatehouse demo` again for new ones.",
             slug = workspace.slug,
@@ -407,6 +412,11 @@ async fn demo(store: &Store, settings: &Settings) -> anyhow::Result<Outcome> {
             "scim_token": scim_token,
             "service_token": service_token,
             "health_url": health_url,
+            "sso": {
+                "sp_entity_id": sp_entity_id,
+                "acs_url": acs_url,
+                "login_url": login_url,
+            },
         }),
     })
 }

@@ -107,6 +107,8 @@ on_both_backends! {
         let second = one_json_object(&gatehouse(&url, &env, &["--json", "demo"]));
         assert_eq!(first["scim_base_url"], "https://gatehouse.example.com/scim/v2");
         assert_eq!(first["health_url"], "https://gatehouse.example.com/healthz");
+        assert_eq!(first["sso"]["acs_url"], "https://gatehouse.example.com/saml/demo/acs");
+        assert_eq!(first["sso"]["sp_entity_id"], "https://gatehouse.example.com/saml/demo/metadata");
         assert_ne!(first["scim_token"], second["scim_token"]);
         let workspaces = app.store.list_workspaces().await.unwrap();
         assert_eq!(workspaces.len(), 1);
