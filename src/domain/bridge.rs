@@ -89,8 +89,9 @@ impl MappingRule {
     }
 }
 
-/// A webhook of a workspace (its secret is never shown again after creation).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A webhook of a workspace (its secret is never shown again after creation, nor printed by
+/// `Debug`).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Webhook {
     pub id: Uuid,
     pub workspace_id: Uuid,
@@ -101,6 +102,18 @@ pub struct Webhook {
     pub cursor_revision: i64,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+}
+
+impl std::fmt::Debug for Webhook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Webhook")
+            .field("id", &self.id)
+            .field("workspace_id", &self.workspace_id)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("cursor_revision", &self.cursor_revision)
+            .finish()
+    }
 }
 
 /// Deliveries given up after every retry.

@@ -638,14 +638,8 @@ async fn accept_invite(
     let code = secrecy::SecretString::from(body.code);
     let (member, revision) = state
         .access
-        .accept_invite(&workspace, &code, &caller.change_context())
+        .accept_invite(&workspace, &code, hash, &caller.change_context())
         .await?;
-    if let Some(hash) = hash {
-        state
-            .store
-            .set_password_hash(member.account_id, &hash)
-            .await?;
-    }
     Ok(HttpResponse::Ok().json(json!({ "member": member, "revision": revision })))
 }
 

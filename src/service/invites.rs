@@ -99,6 +99,7 @@ impl AccessService {
         &self,
         workspace: &Workspace,
         code: &SecretString,
+        password_hash: Option<String>,
         ctx: &ChangeContext,
     ) -> Result<(Member, i64), ServiceError> {
         let invite = self
@@ -164,13 +165,16 @@ impl AccessService {
             provenance: "invite",
             ..ctx.clone()
         };
+        // Claiming the invitation and setting the password land with the membership or not at all.
+        let mut side_writes = vec![SideWrite::ConsumeInvite(invite.id)];
+        if let Some(hash) = password_hash {
+            side_writes.push(SideWrite::SetPassword {
+                account_id: member.account_id,
+                hash,
+            });
+        }
         let revision = self
-            .commit_with(
-                workspace,
-                changes,
-                &ctx,
-                &[SideWrite::ConsumeInvite(invite.id)],
-            )
+            .commit_with(workspace, changes, &ctx, &side_writes)
             .await?;
         Ok((member, revision))
     }

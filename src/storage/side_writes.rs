@@ -10,6 +10,8 @@ use uuid::Uuid;
 pub enum SideWrite {
     /// Marks the invitation used; fails the transaction if it is not open any more.
     ConsumeInvite(Uuid),
+    /// An account's password hash (set when an invitation is accepted with a password).
+    SetPassword { account_id: Uuid, hash: String },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
         membership_id: Uuid,
@@ -49,6 +51,13 @@ macro_rules! write_side {
                         "this invitation was already used, revoked or has expired".into(),
                     ));
                 }
+            }
+            SideWrite::SetPassword { account_id, hash } => {
+                sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
+                    .bind(account_id)
+                    .bind(hash)
+                    .execute(&mut *$tx)
+                    .await?;
             }
             SideWrite::ScimUser {
                 membership_id,
