@@ -76,7 +76,6 @@ fn snapshot() -> Snapshot {
     let mut members: Vec<Member> = (1..=MEMBERS)
         .map(|n| Member {
             id: member_id(n),
-            account_id: uid(3, n),
             email: format!("user{n}@example.com"),
             kind: if n <= OWNERS {
                 MemberKind::Owner
@@ -84,14 +83,15 @@ fn snapshot() -> Snapshot {
                 MemberKind::Member
             },
             active: true,
+            awaiting_consent: false,
         })
         .collect();
     members.push(Member {
         id: member_id(HEAVY),
-        account_id: uid(3, HEAVY),
         email: "heavy@example.com".into(),
         kind: MemberKind::Member,
         active: true,
+        awaiting_consent: false,
     });
 
     let groups: Vec<GroupInfo> = (1..=GROUPS)

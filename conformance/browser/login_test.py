@@ -1,7 +1,9 @@
 """Gatehouse sign-in, as a person does it, in headless Chromium.
 
-Two scenarios, each in a fresh browser with a fresh profile:
+Three scenarios, each in a fresh browser with a fresh profile:
 
+  invite    the invitation link -> choose a password twice -> Create my account and join -> `/`
+            says "<email> (signed in with a password)" (the account is created here)
   password  /login -> email -> Continue -> password field -> Sign in -> `/` says
             "<email> (signed in with a password)"
   sso       /login -> email of an SSO domain -> Continue -> /saml/<ws>/login -> the IdP's /sso ->
@@ -215,6 +217,26 @@ def scenario_password(b: Browser, args, shots: Shots) -> str:
     return text
 
 
+def scenario_invite(b: Browser, args, shots: Shots) -> str:
+    d = b.driver
+    base = args.base_url
+    if not args.invite_url:
+        raise Failure("no --invite-url given")
+    local_only(args.invite_url)
+    d.get(args.invite_url)
+    wait_for(d, EC.visibility_of_element_located((By.ID, "invitation")), "the invitation (#invitation)")
+    pw = wait_for(d, EC.visibility_of_element_located((By.ID, "password")), "the new password field")
+    shots.take(d, "invite", "invitation")
+    pw.send_keys(args.password)
+    d.find_element(By.ID, "password_again").send_keys(args.password)
+    shots.take(d, "invite", "password-chosen")
+    d.find_element(By.ID, "accept").click()
+    text = expect_landing(b, base, shots, "invite", f"{args.password_email} (signed in with a password)")
+    for _, url in b.requests_seen():
+        local_only(url)
+    return text
+
+
 def scenario_sso(b: Browser, args, shots: Shots) -> str:
     d = b.driver
     base = args.base_url
@@ -265,7 +287,8 @@ def scenario_sso(b: Browser, args, shots: Shots) -> str:
     return text
 
 
-SCENARIOS = {"password": scenario_password, "sso": scenario_sso}
+# In this order: the invitation creates the account the password scenario signs in to.
+SCENARIOS = {"invite": scenario_invite, "password": scenario_password, "sso": scenario_sso}
 
 
 def main() -> int:
@@ -277,6 +300,7 @@ def main() -> int:
     ap.add_argument("--password-email", default="pat@other.org")
     ap.add_argument("--password", default="a long enough password")
     ap.add_argument("--sso-email", default="alice@example.com")
+    ap.add_argument("--invite-url", default="", help="the invitation link for --password-email")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     ap.add_argument("--verbose", action="store_true", help="print the SSO redirect chain")

@@ -25,7 +25,6 @@ impl WorkspaceIndex {
         ix.set_products(&snapshot.products);
         ix.users.reserve(snapshot.members.len());
         ix.by_email.reserve(snapshot.members.len());
-        ix.by_account.reserve(snapshot.members.len());
         for m in snapshot.members {
             ix.upsert_member(m);
         }
@@ -106,16 +105,10 @@ impl WorkspaceIndex {
                 if old_email != email && self.by_email.get(&old_email) == Some(&m.id) {
                     self.by_email.remove(&old_email);
                 }
-                if old.account_id != m.account_id
-                    && self.by_account.get(&old.account_id) == Some(&m.id)
-                {
-                    self.by_account.remove(&old.account_id);
-                }
             }
             None => self.member_count += 1,
         }
         self.by_email.insert(email, m.id);
-        self.by_account.insert(m.account_id, m.id);
         if m.kind == MemberKind::Owner {
             self.owners.insert(m.id);
         } else {
@@ -133,9 +126,6 @@ impl WorkspaceIndex {
             let email = normalize_email(&m.email);
             if self.by_email.get(&email) == Some(&id) {
                 self.by_email.remove(&email);
-            }
-            if self.by_account.get(&m.account_id) == Some(&id) {
-                self.by_account.remove(&m.account_id);
             }
             self.owners.remove(&id);
         }

@@ -45,7 +45,6 @@ pub(super) fn big_snapshot() -> Snapshot {
     let members = (0..MEMBERS)
         .map(|i| Member {
             id: uid(1, i),
-            account_id: uid(2, i),
             email: format!("user{i}@example.com"),
             kind: if i % 1000 == 0 {
                 MemberKind::Owner
@@ -53,6 +52,7 @@ pub(super) fn big_snapshot() -> Snapshot {
                 MemberKind::Member
             },
             active: i % 50 != 1,
+            awaiting_consent: false,
         })
         .collect();
     let groups = (0..GROUPS)

@@ -3,7 +3,7 @@
 //!
 //! Rules (see the role catalog for what each role allows):
 //! - unknown action: denied for everyone, owners included;
-//! - unknown or inactive membership: denied (not even sign-in);
+//! - unknown, inactive or not yet accepted membership: denied (not even sign-in);
 //! - every active membership may `workspace.sign_in`; active owners may do
 //!   every catalog action;
 //! - otherwise the union of the member's direct grants and of the grants of
@@ -33,7 +33,7 @@ impl WorkspaceIndex {
         let Some(rec) = self.users.get(&membership_id) else {
             return false;
         };
-        let Some(member) = rec.member.as_ref().filter(|m| m.active) else {
+        let Some(member) = rec.member.as_ref().filter(|m| m.confers_access()) else {
             return false;
         };
         if a.membership || member.kind == MemberKind::Owner {
@@ -75,6 +75,9 @@ impl WorkspaceIndex {
         let Some((rec, member)) = self.record(membership_id) else {
             return Explanation::denied(DenyReason::NotAMember);
         };
+        if member.awaiting_consent {
+            return Explanation::denied(DenyReason::AwaitingConsent);
+        }
         if !member.active {
             return Explanation::denied(DenyReason::Inactive);
         }
@@ -151,7 +154,10 @@ impl WorkspaceIndex {
         let Some(a) = cat.action_id(action).map(|i| &cat.actions[i]) else {
             return none;
         };
-        let Some((rec, member)) = self.record(membership_id).filter(|(_, m)| m.active) else {
+        let Some((rec, member)) = self
+            .record(membership_id)
+            .filter(|(_, m)| m.confers_access())
+        else {
             return none;
         };
         if a.membership || member.kind == MemberKind::Owner {
@@ -225,7 +231,7 @@ impl WorkspaceIndex {
                 }
             }
         }
-        out.retain(|m| self.record(*m).is_some_and(|(_, m)| m.active));
+        out.retain(|m| self.record(*m).is_some_and(|(_, m)| m.confers_access()));
         out.sort_unstable();
         out.dedup();
         out

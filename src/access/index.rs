@@ -210,7 +210,6 @@ pub struct WorkspaceIndex {
     pub(crate) users: UuidMap<UserRecord>,
     pub(crate) member_count: usize,
     pub(crate) by_email: HashMap<String, Uuid>,
-    pub(crate) by_account: UuidMap<Uuid>,
     pub(crate) owners: UuidSet,
     pub(crate) group_ids: UuidMap<u32>,
     /// Dense group records; freed indices are listed in `free_groups`.
@@ -244,7 +243,6 @@ impl WorkspaceIndex {
             users: UuidMap::default(),
             member_count: 0,
             by_email: HashMap::new(),
-            by_account: UuidMap::default(),
             owners: UuidSet::default(),
             group_ids: UuidMap::default(),
             groups: Vec::new(),
@@ -288,14 +286,12 @@ impl WorkspaceIndex {
         self.member_count
     }
 
-    /// Finds a membership by id, account id or email (case-insensitive).
+    /// Finds a membership by id or email (case-insensitive).
     pub fn find_member(&self, key: &MemberKey) -> Option<&Member> {
         let by_id = |id: &Uuid| self.users.get(id).and_then(|r| r.member.as_ref());
         match key {
             MemberKey::Membership(id) => by_id(id),
-            MemberKey::Account(a) => self.by_account.get(a).and_then(by_id),
             MemberKey::Email(e) => self.by_email.get(&normalize_email(e)).and_then(by_id),
-            MemberKey::Id(id) => by_id(id).or_else(|| self.by_account.get(id).and_then(by_id)),
         }
     }
 

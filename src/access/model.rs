@@ -130,19 +130,30 @@ impl Resource {
     }
 }
 
-/// A person's membership in the workspace.
+/// A person's membership in the workspace. Tenants name it by its own id; the person's
+/// global account stays out of the model (storage links the two), so no workspace ever sees
+/// an account id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     /// Membership id (the subject of direct grants).
     pub id: Uuid,
-    /// Global account id of the person.
-    pub account_id: Uuid,
-    /// Email of the account (unique, case-insensitive).
+    /// The workspace's name for the person (unique in the workspace, case-insensitive).
     pub email: String,
     /// Owner or member.
     pub kind: MemberKind,
     /// An inactive membership can do nothing at all.
     pub active: bool,
+    /// The workspace asked for a person outside its verified domains: the membership confers
+    /// nothing until the person accepts it.
+    #[serde(default)]
+    pub awaiting_consent: bool,
+}
+
+impl Member {
+    /// Whether the membership confers anything (sign-in, roles): active and accepted.
+    pub fn confers_access(&self) -> bool {
+        self.active && !self.awaiting_consent
+    }
 }
 
 /// A workspace-scoped group.
@@ -296,27 +307,22 @@ pub struct Snapshot {
     pub grants: Vec<Grant>,
 }
 
-/// How the API layer names a member.
+/// How the API layer names a member: by membership id or by email, never by the person's
+/// global account.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "type", content = "value", rename_all = "snake_case")]
 pub enum MemberKey {
     /// By membership id.
     Membership(Uuid),
-    /// By global account id.
-    Account(Uuid),
     /// By email (case-insensitive).
     Email(String),
-    /// A UUID that may be a membership id or an account id: the membership
-    /// id is tried first, then the account id. Produced by [`MemberKey::parse`].
-    Id(Uuid),
 }
 
 impl MemberKey {
-    /// Parses a path segment: a UUID becomes [`MemberKey::Id`] (membership
-    /// id, then account id), anything else is taken as an email.
+    /// Parses a path segment: a UUID is a membership id, anything else an email.
     pub fn parse(s: &str) -> MemberKey {
         match Uuid::parse_str(s.trim()) {
-            Ok(id) => MemberKey::Id(id),
+            Ok(id) => MemberKey::Membership(id),
             Err(_) => MemberKey::Email(s.trim().to_owned()),
         }
     }

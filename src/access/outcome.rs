@@ -14,6 +14,8 @@ pub enum DenyReason {
     NotAMember,
     /// The membership is inactive.
     Inactive,
+    /// The person has not accepted the membership yet.
+    AwaitingConsent,
     /// The action is not in the catalog.
     UnknownAction,
     /// Only roles of disabled products would allow it.

@@ -15,7 +15,7 @@ use super::{
 use crate::{
     domain::sso::SessionMethod,
     http::{
-        pages::{error_page, escape, page, safe_return_path},
+        pages::{error_page, escape, page, safe_return_path, url_encode},
         ApiError, AppState,
     },
 };
@@ -24,7 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login_submit))
-        .route("/logout", web::post().to(logout));
+        .route("/logout", web::post().to(logout))
+        .route("/memberships/{id}", web::post().to(answer_membership));
 }
 
 /// `GET /session` (mounted under `/v1`).
@@ -86,6 +87,26 @@ struct LoginForm {
     return_to: Option<String>,
 }
 
+/// The person picks which workspace's IdP signs them in (or their password).
+fn sso_choice(slugs: &[String], return_to: &str, email: &str) -> String {
+    let links: String = slugs
+        .iter()
+        .map(|slug| {
+            format!(
+                "<li><a href=\"/saml/{}/login?return_to={}\">{}</a></li>",
+                escape(&url_encode(slug)),
+                escape(&url_encode(return_to)),
+                escape(slug)
+            )
+        })
+        .collect();
+    format!(
+        "<h1>Sign in to Gatehouse</h1><p>Sign in with the identity provider of:</p><ul>{links}</ul>{}",
+        password_form(return_to, email, None)
+            .trim_start_matches("<h1>Sign in to Gatehouse</h1>")
+    )
+}
+
 fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
@@ -114,12 +135,18 @@ async fn login_submit(
         Some(p) => SecretString::from(p),
         None => {
             // Email first: a domain that signs in with SSO goes straight to its IdP.
+            // Only a workspace that verified the domain routes it to its IdP.
             return match state.store.sso_workspaces_for_domain(domain).await {
-                Ok(slugs) if !slugs.is_empty() => redirect(&format!(
+                Ok(slugs) if slugs.len() == 1 => redirect(&format!(
                     "/saml/{}/login?return_to={}",
                     slugs[0],
                     url_encode(&return_to)
                 )),
+                Ok(slugs) if !slugs.is_empty() => page(
+                    StatusCode::OK,
+                    "Sign in",
+                    &sso_choice(&slugs, &return_to, &email),
+                ),
                 Ok(_) => page(
                     StatusCode::OK,
                     "Sign in",
@@ -220,17 +247,6 @@ async fn login_submit(
     }
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     if let Ok(Some((session, _))) = sessions::current(&state, &req).await {
         let _ = state.store.revoke_session(session.id).await;
@@ -242,9 +258,10 @@ async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let Ok(Some((session, _))) = sessions::current(&state, &req).await else {
+    let Ok(Some(me)) = sessions::signed_in(&state, &req).await else {
         return redirect("/login");
     };
+    let session = &me.session;
     let workspaces = state
         .store
         .account_workspaces(session.account_id)
@@ -261,16 +278,121 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             )
         })
         .collect();
+    let pending = state
+        .store
+        .pending_memberships(&session.email)
+        .await
+        .unwrap_or_default();
+    let asks: String = pending
+        .iter()
+        .map(|p| {
+            let answer = |value: &str, label: &str| {
+                format!(
+                    "<form method=\"post\" action=\"/memberships/{}\" class=\"inline\">\
+                     <input type=\"hidden\" name=\"workspace\" value=\"{}\">\
+                     <input type=\"hidden\" name=\"answer\" value=\"{value}\">\
+                     <input type=\"hidden\" name=\"csrf_token\" value=\"{}\">\
+                     <button type=\"submit\" id=\"{value}-{}\">{label}</button></form>",
+                    p.membership_id,
+                    escape(&p.workspace_slug),
+                    escape(&me.csrf_token),
+                    escape(&p.workspace_slug),
+                )
+            };
+            format!(
+                "<li>{} ({}) asks you to join as {} {}{}</li>",
+                escape(&p.workspace_name),
+                escape(&p.workspace_slug),
+                escape(&p.kind),
+                answer("accept", "Accept"),
+                answer("decline", "Decline")
+            )
+        })
+        .collect();
+    let asks = if asks.is_empty() {
+        String::new()
+    } else {
+        format!("<h2>Waiting for your answer</h2><ul id=\"pending\">{asks}</ul>")
+    };
     page(
         StatusCode::OK,
         "Signed in",
         &format!(
-            "<h1>Signed in</h1><p id=\"who\">{} (signed in with {})</p><ul>{list}</ul>\
+            "<h1>Signed in</h1><p id=\"who\">{} (signed in with {})</p><ul>{list}</ul>{asks}\
              <form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
             escape(&session.email),
             if session.method == SessionMethod::Sso { "SSO" } else { "a password" }
         ),
     )
+}
+
+#[derive(Deserialize)]
+struct MembershipAnswer {
+    workspace: String,
+    answer: String,
+    csrf_token: String,
+}
+
+/// The signed-in person accepts or declines a membership that waits for them.
+async fn answer_membership(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    membership: web::Path<uuid::Uuid>,
+    form: web::Form<MembershipAnswer>,
+) -> HttpResponse {
+    let me = match sessions::signed_in(&state, &req).await {
+        Ok(Some(me)) => me,
+        Ok(None) => return redirect("/login"),
+        Err(_) => {
+            return error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Unavailable",
+                "Try again in a moment.",
+            )
+        }
+    };
+    if !me.csrf_matches(Some(&form.csrf_token)) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "Not changed",
+            "The form expired. Go back, reload the page and try again.",
+        );
+    }
+    let accept = match form.answer.as_str() {
+        "accept" => true,
+        "decline" => false,
+        _ => {
+            return error_page(
+                StatusCode::BAD_REQUEST,
+                "Not changed",
+                "Answer accept or decline.",
+            )
+        }
+    };
+    let workspace = match state.store.workspace_by_slug(&form.workspace).await {
+        Ok(Some(w)) => w,
+        _ => return error_page(StatusCode::NOT_FOUND, "Not changed", "No such request."),
+    };
+    let outcome = state
+        .access
+        .answer_membership(
+            &workspace,
+            *membership,
+            &me.session.email,
+            accept,
+            crate::http::request_context::RequestId::current(),
+        )
+        .await;
+    match outcome {
+        Ok(_) => redirect("/"),
+        Err(crate::service::ServiceError::NotFound(_)) => {
+            error_page(StatusCode::NOT_FOUND, "Not changed", "No such request.")
+        }
+        Err(err) => {
+            tracing::error!(error = %err, "membership answer failed");
+            error_page(StatusCode::CONFLICT, "Not changed", &err.to_string())
+        }
+    }
 }
 
 async fn session_info(

@@ -99,7 +99,20 @@ pub async fn current(
     Ok(session.map(|s| (s, csrf_token(cookie.value()))))
 }
 
-/// The live session of a token (as forwarded by another service to the access API).
+/// [`current`] as a [`SignedIn`].
+pub async fn signed_in(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<Option<SignedIn>, StoreError> {
+    Ok(current(state, req)
+        .await?
+        .map(|(session, csrf_token)| SignedIn {
+            session,
+            csrf_token,
+        }))
+}
+
+/// The live session of a browser's session token (touching its last use).
 pub async fn session_for_token(
     state: &AppState,
     token: &str,
@@ -115,6 +128,23 @@ pub async fn session_for_token(
         .map(|(session, _)| session))
 }
 
+/// The member of `workspace_id` behind a session token forwarded to the access API, without
+/// touching the session (a check never extends it).
+pub async fn session_member(
+    state: &AppState,
+    token: &str,
+    workspace_id: Uuid,
+) -> Result<Option<crate::storage::sso::SessionMember>, StoreError> {
+    if token.is_empty() || token.len() > 200 {
+        return Ok(None);
+    }
+    let idle = Duration::minutes(state.settings.sign_in.session_idle_minutes);
+    state
+        .store
+        .session_member(&digest(token), workspace_id, idle)
+        .await
+}
+
 /// A signed-in browser (401 otherwise).
 pub struct SignedIn {
     pub session: Session,
@@ -124,17 +154,23 @@ pub struct SignedIn {
 impl SignedIn {
     /// Checks the `X-CSRF-Token` header against the session's CSRF token.
     pub fn require_csrf(&self, req: &HttpRequest) -> Result<(), ApiError> {
-        use subtle::ConstantTimeEq;
         let sent = req
             .headers()
             .get("x-csrf-token")
             .and_then(|v| v.to_str().ok());
-        match sent {
-            Some(token) if bool::from(token.as_bytes().ct_eq(self.csrf_token.as_bytes())) => Ok(()),
-            _ => Err(ApiError::Forbidden(
+        if self.csrf_matches(sent) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
                 "cookie-authenticated writes need the X-CSRF-Token from GET /v1/session".into(),
-            )),
+            ))
         }
+    }
+
+    /// Whether `sent` (a header or a form's hidden field) is this session's CSRF token.
+    pub fn csrf_matches(&self, sent: Option<&str>) -> bool {
+        use subtle::ConstantTimeEq;
+        sent.is_some_and(|token| bool::from(token.as_bytes().ct_eq(self.csrf_token.as_bytes())))
     }
 }
 

@@ -5,8 +5,8 @@ use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{
-    CheckArgs, Command, LegacyCommand, Outcome, PasswordCommand, RulesCommand, SsoCommand,
-    TokenCommand, WorkspaceCommand, WorkspaceCreate,
+    CheckArgs, Command, DomainCommand, LegacyCommand, Outcome, PasswordCommand, RulesCommand,
+    SsoCommand, TokenCommand, WorkspaceCommand, WorkspaceCreate,
 };
 use crate::{
     access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
@@ -197,6 +197,7 @@ pub async fn run(
             }
         }
         Command::Rules(command) => rules(&store, command).await?,
+        Command::Domain(command) => domain(&store, &settings, command).await?,
         Command::Password(PasswordCommand::Set { email }) => {
             let mut line = String::new();
             std::io::stdin()
@@ -211,9 +212,11 @@ pub async fn run(
             let hash = crate::auth::passwords::hash(&settings.sign_in, &password)
                 .map_err(|e| anyhow::anyhow!(e))?;
             store.set_password_hash(account_id, &hash).await?;
+            // Whoever held the old password is signed out everywhere.
+            let ended = store.revoke_account_sessions(account_id).await?;
             Outcome {
-                text: format!("password set for {email}"),
-                json: json!({ "password_set": true, "email": email }),
+                text: format!("password set for {email} ({ended} sessions ended)"),
+                json: json!({ "password_set": true, "email": email, "sessions_ended": ended }),
             }
         }
     };
@@ -520,6 +523,79 @@ async fn check(store: &Store, args: CheckArgs) -> anyhow::Result<Outcome> {
         text,
         json: json!({ "allowed": explanation.allowed, "explanation": explanation,
                       "revision": revision }),
+    })
+}
+
+async fn domain(
+    store: &Store,
+    settings: &Settings,
+    command: DomainCommand,
+) -> anyhow::Result<Outcome> {
+    use crate::service::domains;
+    let claim_json = |c: &crate::domain::domains::DomainClaim| {
+        json!({
+            "domain": c.domain,
+            "state": c.state(),
+            "verified_at": c.verified_at,
+            "verified_by": c.verified_by,
+            "txt_record": c.txt_record,
+        })
+    };
+    let claim_text = |c: &crate::domain::domains::DomainClaim| match c.verified_at {
+        Some(_) => format!("{}: verified", c.domain),
+        None => format!(
+            "{}: pending; publish TXT {} \"{}\", then run gatehouse domain verify",
+            c.domain, c.txt_record.name, c.txt_record.value
+        ),
+    };
+    Ok(match command {
+        DomainCommand::Add {
+            workspace: slug,
+            domain,
+        } => {
+            let ws = workspace(store, &slug).await?;
+            let claim = domains::claim(store, &ws, &domain, &Actor::Cli, None).await?;
+            Outcome {
+                text: claim_text(&claim),
+                json: claim_json(&claim),
+            }
+        }
+        DomainCommand::Verify {
+            workspace: slug,
+            domain,
+            no_dns,
+        } => {
+            let ws = workspace(store, &slug).await?;
+            let claim = if no_dns {
+                domains::verify_as_operator(store, &ws, &domain, None).await?
+            } else {
+                let dns = domains::DnsVerifier::new(settings.dns_server);
+                domains::verify_by_dns(store, &dns, &ws, &domain, &Actor::Cli, None).await?
+            };
+            Outcome {
+                text: claim_text(&claim),
+                json: claim_json(&claim),
+            }
+        }
+        DomainCommand::List { workspace: slug } => {
+            let ws = workspace(store, &slug).await?;
+            let claims = store.domain_claims(ws.id).await?;
+            Outcome {
+                text: claims.iter().map(claim_text).collect::<Vec<_>>().join("\n"),
+                json: json!({ "domains": claims.iter().map(claim_json).collect::<Vec<_>>() }),
+            }
+        }
+        DomainCommand::Remove {
+            workspace: slug,
+            domain,
+        } => {
+            let ws = workspace(store, &slug).await?;
+            domains::remove(store, &ws, &domain, &Actor::Cli, None).await?;
+            Outcome {
+                text: format!("{domain} removed from {slug}"),
+                json: json!({ "removed": true, "domain": domain }),
+            }
+        }
     })
 }
 

@@ -53,6 +53,43 @@ pub enum Command {
     /// Group mapping rules (a matching group gets a role).
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Email domains of a workspace (a verified one makes it the authority for its people).
+    #[command(subcommand)]
+    Domain(DomainCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DomainCommand {
+    /// Claim a domain for a workspace; prints the DNS TXT record that verifies it.
+    Add {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        domain: String,
+    },
+    /// Verify a claimed domain by its TXT record, or on the operator's word (`--no-dns`, for
+    /// single-tenant installs; claims the domain first if needed). Audited.
+    Verify {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        domain: String,
+        /// Skip DNS: the operator vouches that the workspace holds the domain.
+        #[arg(long)]
+        no_dns: bool,
+    },
+    /// List a workspace's domains with their state and TXT records.
+    List {
+        #[arg(long)]
+        workspace: String,
+    },
+    /// Remove a domain (claimed or verified) from a workspace.
+    Remove {
+        #[arg(long)]
+        workspace: String,
+        #[arg(long)]
+        domain: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -43,6 +43,9 @@ pub struct Settings {
     /// A TOML file of group mapping rules applied at start-up (the file is the desired state
     /// of its rules).
     pub mapping_rules_file: Option<std::path::PathBuf>,
+    /// The DNS server that domain verification asks (UDP and TCP); `None`: the system's
+    /// resolvers (`/etc/resolv.conf`).
+    pub dns_server: Option<SocketAddr>,
 }
 
 /// Settings of sign-in.
@@ -80,6 +83,21 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `IP` or `IP:PORT` (port 53 when left out).
+fn parse_dns_server(value: &str) -> Result<SocketAddr, String> {
+    let value = value.trim();
+    value
+        .parse::<SocketAddr>()
+        .or_else(|_| {
+            value
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .map(|ip| SocketAddr::new(ip, 53))
+        })
+        .map_err(|_| format!("{value:?} is not a DNS server address (IP or IP:PORT)"))
+}
+
 /// The optional TOML file: every key optional, unknown keys refused (a typo must not be
 /// silently ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -98,6 +116,7 @@ struct FileSettings {
     argon2_iterations: Option<u32>,
     saml_clock_skew_seconds: Option<i64>,
     mapping_rules_file: Option<String>,
+    dns_server: Option<String>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -127,8 +146,9 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 14] = [
     "mapping_rules_file",
+    "dns_server",
     "database_url",
     "bind",
     "public_url",
@@ -192,6 +212,7 @@ impl Settings {
                 file.saml_clock_skew_seconds.map(|v| v.to_string()),
             ),
             ("mapping_rules_file", file.mapping_rules_file),
+            ("dns_server", file.dns_server),
         ];
         let values = KEYS
             .iter()
@@ -258,6 +279,15 @@ impl Settings {
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
             mapping_rules_file: raw.get("mapping_rules_file").map(|(_, v)| v.trim().into()),
+            dns_server: match raw.get("dns_server") {
+                None => None,
+                Some((origin, value)) => {
+                    Some(parse_dns_server(value).map_err(|problem| ConfigError {
+                        setting: origin.clone(),
+                        problem,
+                    })?)
+                }
+            },
             sign_in: SignInSettings {
                 cookie_secure: raw.parse("cookie_secure", public_url.starts_with("https://"))?,
                 session_hours: raw.parse("session_hours", 12)?,
@@ -398,5 +428,18 @@ mod tests {
         let err = Settings::load_from(Some(&file), &[]).unwrap_err();
         assert!(err.setting.starts_with("--config"), "{err}");
         assert!(err.problem.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn the_dns_server_takes_an_address_with_or_without_port() {
+        let s =
+            Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "127.0.0.1:5353")])).unwrap();
+        assert_eq!(s.dns_server, Some("127.0.0.1:5353".parse().unwrap()));
+        let s = Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "::1")])).unwrap();
+        assert_eq!(s.dns_server, Some("[::1]:53".parse().unwrap()));
+        assert_eq!(Settings::load_from(None, &[]).unwrap().dns_server, None);
+        let err = Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "dns.example")]))
+            .unwrap_err();
+        assert_eq!(err.setting, "GATEHOUSE_DNS_SERVER");
     }
 }

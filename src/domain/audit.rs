@@ -15,10 +15,17 @@ pub enum Actor {
     Cli,
     /// A bearer token (SCIM or service) of the workspace.
     Token { id: Uuid },
-    /// A signed-in workspace owner.
-    Owner { account_id: Uuid },
-    /// A SAML login provisioning its own account and groups.
-    SamlLogin { account_id: Uuid },
+    /// A signed-in workspace owner (named by membership, never by global account).
+    Owner { membership_id: Uuid },
+    /// The person themselves, acting on their own membership (accepting or declining it).
+    Person { membership_id: Uuid },
+    /// A SAML login provisioning its own membership and groups. Rows written before
+    /// memberships named this actor carry no id (they named the global account, which tenants
+    /// must not see).
+    SamlLogin {
+        #[serde(default)]
+        membership_id: Option<Uuid>,
+    },
     /// Gatehouse itself (mapping rules, expiry).
     System,
 }
@@ -28,8 +35,14 @@ impl fmt::Display for Actor {
         match self {
             Self::Cli => f.write_str("cli"),
             Self::Token { id } => write!(f, "token:{id}"),
-            Self::Owner { account_id } => write!(f, "owner:{account_id}"),
-            Self::SamlLogin { account_id } => write!(f, "saml:{account_id}"),
+            Self::Owner { membership_id } => write!(f, "owner:{membership_id}"),
+            Self::Person { membership_id } => write!(f, "person:{membership_id}"),
+            Self::SamlLogin {
+                membership_id: Some(id),
+            } => write!(f, "saml:{id}"),
+            Self::SamlLogin {
+                membership_id: None,
+            } => f.write_str("saml"),
             Self::System => f.write_str("system"),
         }
     }

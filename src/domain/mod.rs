@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod bridge;
+pub mod domains;
 pub mod sso;
 pub mod token;
 pub mod transfer;

@@ -58,7 +58,9 @@ pub struct ExportedWorkspace {
 }
 
 /// A membership with its SCIM columns. The account is named by email: accounts are global,
-/// so import links to an existing account with that email or creates one.
+/// so import links to the account with that email or creates one, except that a person who
+/// already has an account in the target database and is outside the workspace's domains is
+/// asked first (the membership waits for them, as any workspace's would).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportedMember {
@@ -78,6 +80,10 @@ pub struct ExportedMember {
     pub scim_doc: Option<serde_json::Value>,
     #[serde(default)]
     pub sso_exempt: bool,
+    /// The membership waits for the person to accept it (it confers nothing, names no
+    /// account). Left out when false, so documents of earlier releases read the same.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_consent: bool,
 }
 
 /// A group with its SCIM document and members.

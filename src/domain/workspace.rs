@@ -1,5 +1,7 @@
 //! Workspaces: the tenants. A workspace has a slug (its name in URLs), enabled products and
-//! the email domains it has verified (SSO logins outside them are refused).
+//! the email domains it has verified (see [`super::domains`]). A verified domain is what
+//! makes a workspace the authority for the people of that domain: its IdP may sign them in,
+//! it may provision and link their accounts without asking them, and nothing else does.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -14,11 +16,30 @@ pub struct Workspace {
     pub slug: String,
     pub name: String,
     pub products: Vec<Product>,
+    /// The email domains this workspace has verified (claims still waiting for their DNS
+    /// record are not here).
     pub domains: Vec<String>,
     pub settings: WorkspaceSettings,
     /// Bumped in the same transaction as every change to the workspace's access model.
     pub revision: i64,
     pub created_at: DateTime<Utc>,
+}
+
+impl Workspace {
+    /// Whether this workspace verified the domain of `email`: it is then the authority for
+    /// that person (its IdP may assert them, it may link their account without asking).
+    pub fn is_authority_for(&self, email: &str) -> bool {
+        email_domain(email).is_some_and(|d| self.domains.contains(&d))
+    }
+}
+
+/// The lower-cased domain of an email address.
+pub fn email_domain(email: &str) -> Option<String> {
+    email
+        .trim()
+        .rsplit_once('@')
+        .map(|(_, domain)| domain.trim_end_matches('.').to_ascii_lowercase())
+        .filter(|d| !d.is_empty())
 }
 
 /// Per-workspace switches. Unknown keys are kept out by `deny_unknown_fields` so a typo in an

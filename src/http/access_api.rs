@@ -70,7 +70,7 @@ async fn with_index<R>(
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CheckRequest {
-    /// Membership id, account id or email…
+    /// Membership id or email…
     user: Option<String>,
     /// …or the session token of a signed-in browser (the Require-SSO rule applies).
     session: Option<String>,
@@ -113,15 +113,16 @@ async fn asker(
             sso_required: false,
         }),
         (None, Some(token)) => {
-            let Some(session) = crate::auth::sessions::session_for_token(state, token).await?
-            else {
-                // An unknown or ended session is nobody.
+            // Only a session of this workspace's own members is anybody; looking it up never
+            // extends it.
+            let workspace_id = caller.token.workspace_id;
+            let found = crate::auth::sessions::session_member(state, token, workspace_id).await?;
+            let Some(session) = found else {
                 return Ok(Asker {
-                    key: MemberKey::Account(uuid::Uuid::nil()),
+                    key: MemberKey::Membership(uuid::Uuid::nil()),
                     sso_required: false,
                 });
             };
-            let workspace_id = caller.token.workspace_id;
             let sso_session = session.method == crate::domain::sso::SessionMethod::Sso
                 && session.workspace_id == Some(workspace_id);
             let mut sso_required = false;
@@ -130,20 +131,14 @@ async fn asker(
                     .workspace(state, &caller.token.workspace_slug)
                     .await?;
                 if workspace.settings.require_sso {
-                    let key = MemberKey::Account(session.account_id);
-                    let member = state
-                        .access
-                        .read(&workspace, None, |ix| ix.find_member(&key).map(|m| m.id))
+                    sso_required = !state
+                        .store
+                        .sso_exempt(workspace_id, session.membership_id)
                         .await?;
-                    let exempt = match member {
-                        Some(id) => state.store.sso_exempt(id).await?,
-                        None => false,
-                    };
-                    sso_required = !exempt;
                 }
             }
             Ok(Asker {
-                key: MemberKey::Account(session.account_id),
+                key: MemberKey::Membership(session.membership_id),
                 sso_required,
             })
         }

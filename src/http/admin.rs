@@ -610,10 +610,13 @@ async fn list_invites(
 #[serde(deny_unknown_fields)]
 struct AcceptInvite {
     code: String,
-    /// Sets the invitee's password for email/password sign-in.
-    password: Option<String>,
+    /// Refused: a workspace never sets a person's password (the invitee chooses it at
+    /// `/invites/{code}`).
+    password: Option<serde_json::Value>,
 }
 
+/// Accepts an invitation on the workspace's behalf: only for people of its verified domains
+/// (the company owns those identities); anyone else accepts in a browser at `/invites/{code}`.
 async fn accept_invite(
     state: web::Data<AppState>,
     caller: ServicePrincipal,
@@ -622,23 +625,20 @@ async fn accept_invite(
 ) -> Result<HttpResponse, ApiError> {
     let workspace = caller.workspace(&state, &slug).await?;
     let body = body.into_inner();
-    // Hash first, so a password that is too short does not use up the invitation.
-    let hash = match body.password {
-        Some(password) => {
-            let settings = state.settings.sign_in.clone();
-            let password = secrecy::SecretString::from(password);
-            let hashed = web::block(move || crate::auth::passwords::hash(&settings, &password))
-                .await
-                .map_err(|e| ApiError::Internal(anyhow::anyhow!(e.to_string())))?
-                .map_err(ApiError::BadRequest)?;
-            Some(hashed)
-        }
-        None => None,
-    };
+    if body.password.is_some() {
+        return Err(ApiError::BadRequest(
+            "a workspace never sets a person's password: the invitee chooses one when accepting \
+             in a browser at /invites/{code}"
+                .into(),
+        ));
+    }
     let code = secrecy::SecretString::from(body.code);
-    let (member, revision) = state
+    let acceptor = crate::service::invites::Acceptor::Workspace {
+        workspace_id: workspace.id,
+    };
+    let (_, member, revision) = state
         .access
-        .accept_invite(&workspace, &code, hash, &caller.change_context())
+        .accept_invite(&code, acceptor, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "member": member, "revision": revision })))
 }

@@ -201,6 +201,7 @@ async fn timeline(
                 Actor::SamlLogin { .. } => "saml_login",
                 Actor::System => "rule",
                 Actor::Owner { .. } => "owner",
+                Actor::Person { .. } => "person",
                 Actor::Cli => "cli",
             };
             json!({
@@ -224,6 +225,9 @@ struct StreamQuery {
     after_revision: i64,
 }
 
+/// How long one change stream runs before the client must reconnect (and authenticate again).
+const STREAM_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// The change feed as Server-Sent Events: `id:` is the revision (send it back as
 /// `Last-Event-ID` or `after_revision` to resume), `data:` the event with its unique id.
 async fn change_stream(
@@ -242,28 +246,48 @@ async fn change_stream(
         .unwrap_or(query.after_revision);
     let store = state.store.clone();
     let workspace_id = caller.token.workspace_id;
-    let events = stream::unfold((store, resume), move |(store, cursor)| async move {
-        loop {
-            match store.changes_after(workspace_id, cursor, 500).await {
-                Ok(events) if !events.is_empty() => {
-                    let next = events.last().map(|e| e.revision).unwrap_or(cursor);
-                    let mut chunk = String::new();
-                    for e in &events {
-                        let data = serde_json::to_string(e).unwrap_or_default();
-                        chunk.push_str(&format!(
-                            "id: {}\nevent: change\ndata: {data}\n\n",
-                            e.revision
+    let secret = super::bearer_secret(&req);
+    let started = std::time::Instant::now();
+    let events = stream::unfold((store, resume), move |(store, cursor)| {
+        let secret = secret.clone();
+        async move {
+            loop {
+                // A stream lasts as long as its token: revoked, expired or past the stream's
+                // lifetime, it ends (the client resumes with Last-Event-ID and a live token).
+                if started.elapsed() > STREAM_LIFETIME {
+                    return None;
+                }
+                let live = match &secret {
+                    Some(secret) => matches!(
+                        store.authenticate_token(secret, TokenKind::Service).await,
+                        Ok(Ok(token)) if token.workspace_id == workspace_id
+                    ),
+                    None => false,
+                };
+                if !live {
+                    return None;
+                }
+                match store.changes_after(workspace_id, cursor, 500).await {
+                    Ok(events) if !events.is_empty() => {
+                        let next = events.last().map(|e| e.revision).unwrap_or(cursor);
+                        let mut chunk = String::new();
+                        for e in &events {
+                            let data = serde_json::to_string(e).unwrap_or_default();
+                            chunk.push_str(&format!(
+                                "id: {}\nevent: change\ndata: {data}\n\n",
+                                e.revision
+                            ));
+                        }
+                        return Some((
+                            Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
+                            (store, next),
                         ));
                     }
-                    return Some((
-                        Ok::<_, actix_web::Error>(web::Bytes::from(chunk)),
-                        (store, next),
-                    ));
-                }
-                Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-                Err(err) => {
-                    tracing::warn!(error = %err, "change stream: cannot read the feed");
-                    return None;
+                    Ok(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                    Err(err) => {
+                        tracing::warn!(error = %err, "change stream: cannot read the feed");
+                        return None;
+                    }
                 }
             }
         }

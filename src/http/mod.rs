@@ -6,6 +6,7 @@ mod access_api;
 mod admin;
 mod auth;
 mod bridge;
+mod domains;
 mod error;
 mod health;
 pub mod metrics;
@@ -32,6 +33,8 @@ pub struct AppState {
     pub settings: Settings,
     pub access: AccessService,
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
+    /// Looks up the TXT records that verify email domains.
+    pub dns: crate::service::domains::DnsVerifier,
 }
 
 /// A bound, running (once awaited) Gatehouse HTTP server.
@@ -75,6 +78,7 @@ impl Application {
             crate::saml::refresh::spawn_refresher(store.clone()),
         ];
         let state = AppState {
+            dns: crate::service::domains::DnsVerifier::new(settings.dns_server),
             store,
             settings,
             access,
@@ -131,6 +135,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .service(
                 web::scope("/v1")
                     .configure(workspaces::routes)
+                    .configure(domains::routes)
                     .configure(admin::routes)
                     .configure(admin::invite_routes)
                     .configure(bridge::routes)
@@ -140,6 +145,7 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             )
             .configure(crate::scim::routes::routes)
             .configure(crate::auth::routes::routes)
+            .configure(crate::auth::invites::routes)
             .configure(crate::saml::routes::routes)
             .default_service(web::to(not_found))
     })

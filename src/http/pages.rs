@@ -61,6 +61,18 @@ pub fn error_page(status: StatusCode, title: &str, message: &str) -> HttpRespons
     )
 }
 
+/// Percent-encodes a query parameter value.
+pub fn url_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A relative path to go back to after signing in; anything else (absolute URLs, `//host`,
 /// backslashes) becomes `/`, so a sign-in can never redirect off-site.
 pub fn safe_return_path(candidate: Option<&str>) -> String {

@@ -55,12 +55,13 @@ async fn audit_log(
 #[serde(deny_unknown_fields)]
 struct WorkspacePatch {
     settings: Option<crate::domain::WorkspaceSettings>,
-    domains: Option<Vec<String>>,
+    /// No longer settable here: domains are claimed and verified at `…/domains`.
+    domains: Option<serde_json::Value>,
     products: Option<Vec<crate::access::Product>>,
 }
 
-/// Changes settings, verified domains or enabled products (products through the access model,
-/// since they change what grants confer).
+/// Changes settings or enabled products (products through the access model, since they
+/// change what grants confer).
 async fn update_workspace(
     state: web::Data<AppState>,
     caller: ServicePrincipal,
@@ -69,6 +70,12 @@ async fn update_workspace(
 ) -> Result<HttpResponse, ApiError> {
     let workspace = caller.workspace(&state, &slug).await?;
     let body = body.into_inner();
+    if body.domains.is_some() {
+        return Err(ApiError::BadRequest(format!(
+            "domains are not set here: claim one with POST /v1/workspaces/{slug}/domains, \
+             publish its TXT record, then POST …/domains/{{domain}}/verify"
+        )));
+    }
     let ctx = caller.change_context();
     if let Some(mut products) = body.products {
         products.sort();
@@ -79,25 +86,11 @@ async fn update_workspace(
             .commit(&workspace, vec![change.into()], &ctx)
             .await?;
     }
-    let domains = match body.domains {
-        Some(list) => list
-            .iter()
-            .map(|d| crate::domain::workspace::normalise_domain(d))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(ApiError::BadRequest)?,
-        None => workspace.domains.clone(),
-    };
     let settings = body.settings.unwrap_or_else(|| workspace.settings.clone());
     let current = caller.workspace(&state, &slug).await?;
     let updated = state
         .store
-        .update_workspace(
-            &current,
-            &settings,
-            &domains,
-            &ctx.actor,
-            ctx.request_id.as_deref(),
-        )
+        .update_workspace(&current, &settings, &ctx.actor, ctx.request_id.as_deref())
         .await?;
     Ok(HttpResponse::Ok().json(updated))
 }

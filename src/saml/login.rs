@@ -1,7 +1,8 @@
 //! From a verified assertion to a signed-in member: the email must be in one of the
-//! workspace's verified domains; the account is linked (never duplicated); a first login
-//! creates the membership only with just-in-time provisioning on; a deactivated membership
-//! cannot sign in; group claims (names → displayName, Entra object ids → externalId) replace
+//! workspace's verified domains (a workspace's IdP speaks only for the people of the domains
+//! the workspace proved it holds, existing accounts and new ones alike); the account is
+//! linked (never duplicated); a first login creates the membership only with just-in-time
+//! provisioning on; a deactivated membership cannot sign in; group claims (names → displayName, Entra object ids → externalId) replace
 //! only the SAML-sourced group memberships, and Entra's overage claim keeps them as they are.
 
 use std::collections::HashSet;
@@ -58,12 +59,8 @@ pub async fn provision(
     request_id: Option<String>,
 ) -> Result<SignedInMember, SamlError> {
     let email = email_of(connection, assertion)?;
-    let domain = email
-        .rsplit('@')
-        .next()
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    if !workspace.domains.contains(&domain) {
+    if !workspace.is_authority_for(&email) {
+        let domain = crate::domain::workspace::email_domain(&email).unwrap_or_default();
         return Err(SamlError::Rejected(format!(
             "{domain} is not a verified domain of workspace {}",
             workspace.slug
@@ -90,25 +87,31 @@ pub async fn provision(
         }
         _ => {}
     }
-    let account_id = match &existing {
-        Some(m) => m.account_id,
-        None => store.ensure_account(&email).await?,
-    };
-    let ctx = ChangeContext {
-        actor: Actor::SamlLogin { account_id },
-        request_id,
-        provenance: "sso",
-    };
     let mut changes: Vec<AuditedChange> = Vec::new();
     let member = match existing {
+        // A membership made before the workspace verified this domain waited for the person;
+        // the domain's IdP now speaks for them.
+        Some(m) if m.awaiting_consent => {
+            let linked = Member {
+                awaiting_consent: false,
+                ..m
+            };
+            changes.push(
+                Change::MemberUpserted {
+                    member: linked.clone(),
+                }
+                .into(),
+            );
+            linked
+        }
         Some(m) => m,
         None => {
             let member = Member {
                 id: Uuid::now_v7(),
-                account_id,
                 email: email.clone(),
                 kind: MemberKind::Member,
                 active: true,
+                awaiting_consent: false,
             };
             changes.push(
                 Change::MemberUpserted {
@@ -118,6 +121,13 @@ pub async fn provision(
             );
             member
         }
+    };
+    let ctx = ChangeContext {
+        actor: Actor::SamlLogin {
+            membership_id: Some(member.id),
+        },
+        request_id,
+        provenance: "sso",
     };
 
     let overage = assertion.attributes.contains_key(ENTRA_GROUPS_OVERAGE);
@@ -193,6 +203,10 @@ pub async fn provision(
                 .collect()
         })
         .await?;
+    let account_id = store
+        .membership_account(workspace.id, member.id)
+        .await?
+        .ok_or_else(|| SamlError::Rejected(format!("{email} has no account")))?;
     Ok(SignedInMember {
         account_id,
         membership_id: member.id,

@@ -233,9 +233,15 @@ impl ScimContext<'_> {
                 }
                 Member { active, ..member }
             }
+            // Outside the workspace's verified domains the person decides (the User exists
+            // as sent, but confers nothing until they accept).
             None => Member {
                 id: Uuid::now_v7(),
-                account_id: self.state.store.ensure_account(&email).await?,
+                awaiting_consent: crate::service::needs_consent(
+                    &self.workspace,
+                    &email,
+                    &self.change_context().actor,
+                ),
                 email,
                 kind: MemberKind::Member,
                 active,
@@ -283,8 +289,12 @@ impl ScimContext<'_> {
             })
             .await?
             .ok_or_else(|| ScimError::not_found(format!("User {} not found", before.id)))?;
+        // A membership made before the workspace verified the person's domain waited for
+        // them; the domain's IdP now speaks for them.
         let after = Member {
             active,
+            awaiting_consent: member.awaiting_consent
+                && !self.workspace.is_authority_for(&member.email),
             ..member.clone()
         };
         // Every write bumps the revision, so the change is in the feed and the audit log.

@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::{normalise_email, AccessService, ServiceError};
 use crate::{
     access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, ResourceRef, Subject},
-    domain::{token::digest, Workspace},
-    storage::{ChangeContext, Invite, InviteGrant, SideWrite},
+    domain::{token::digest, Actor, Workspace},
+    storage::{AuditedChange, ChangeContext, Invite, InviteGrant, SideWrite},
 };
 
 /// How long an invitation stays open unless the inviter says otherwise.
@@ -56,7 +56,12 @@ impl AccessService {
                     "only workspace owners may invite".into(),
                 ));
             }
-            if ix.find_member(&MemberKey::Email(email.clone())).is_some() {
+            // A membership still waiting for the person may be invited: accepting the
+            // invitation is their yes.
+            if ix
+                .find_member(&MemberKey::Email(email.clone()))
+                .is_some_and(|m| !m.awaiting_consent)
+            {
                 return Err(ServiceError::Conflict(format!(
                     "{email} is already a member of this workspace"
                 )));
@@ -93,20 +98,35 @@ impl AccessService {
         Ok((invite, code))
     }
 
-    /// Accepts an invitation: creates the membership with the invitation's grants, and marks
-    /// the invitation used, in one transaction.
-    pub async fn accept_invite(
+    /// The invitation with this code, in whichever workspace (the code is the secret that
+    /// names it), with its workspace.
+    pub async fn invitation(
         &self,
-        workspace: &Workspace,
         code: &SecretString,
-        password_hash: Option<String>,
-        ctx: &ChangeContext,
-    ) -> Result<(Member, i64), ServiceError> {
+    ) -> Result<(Invite, Workspace), ServiceError> {
         let invite = self
             .store
-            .invite_by_code(workspace.id, &digest(code.expose_secret()))
+            .invite_by_code(&digest(code.expose_secret()))
             .await?
             .ok_or_else(|| ServiceError::NotFound("invitation".into()))?;
+        let workspace = self
+            .store
+            .workspace_by_id(invite.workspace_id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound("invitation".into()))?;
+        Ok((invite, workspace))
+    }
+
+    /// Accepts an invitation: the membership with the invitation's grants (or the consent a
+    /// membership was waiting for), and the invitation marked used, in one transaction.
+    /// Who accepts decides what may happen to the person's account; see [`Acceptor`].
+    pub async fn accept_invite(
+        &self,
+        code: &SecretString,
+        acceptor: Acceptor,
+        ctx: &ChangeContext,
+    ) -> Result<(Workspace, Member, i64), ServiceError> {
+        let (invite, workspace) = self.invitation(code).await?;
         if invite.accepted_at.is_some() || invite.revoked_at.is_some() {
             return Err(ServiceError::Conflict(
                 "this invitation was already used or has been revoked".into(),
@@ -115,32 +135,62 @@ impl AccessService {
         if invite.expires_at <= Utc::now() {
             return Err(ServiceError::Conflict("this invitation has expired".into()));
         }
-        let account_id = self.store.ensure_account(&invite.email).await?;
-        let member = Member {
-            id: Uuid::now_v7(),
-            account_id,
-            email: invite.email.clone(),
-            kind: invite.kind,
-            active: true,
-        };
-        let allow_owner = workspace.settings.allow_idp_managed_owners;
-        let mut changes = vec![Change::MemberUpserted {
-            member: member.clone(),
-        }
-        .into()];
-        let grants = self
-            .read(workspace, None, |ix| {
-                if ix
-                    .find_member(&MemberKey::Email(invite.email.clone()))
-                    .is_some()
-                {
-                    return Err(ServiceError::Conflict(format!(
-                        "{} is already a member of this workspace",
+        let mut side_writes = vec![SideWrite::ConsumeInvite(invite.id)];
+        match &acceptor {
+            Acceptor::Workspace { workspace_id } => {
+                if *workspace_id != workspace.id {
+                    return Err(ServiceError::NotFound("invitation".into()));
+                }
+                // A workspace vouches only for the people of its verified domains.
+                if !workspace.is_authority_for(&invite.email) {
+                    return Err(ServiceError::Forbidden(format!(
+                        "{} is outside this workspace's verified domains: the invitee accepts \
+                         in a browser at /invites/{{code}}",
                         invite.email
                     )));
                 }
+            }
+            Acceptor::SignedIn { email } => {
+                if !email.eq_ignore_ascii_case(&invite.email) {
+                    return Err(ServiceError::Forbidden(
+                        "this invitation is for another address: sign in as the invitee".into(),
+                    ));
+                }
+            }
+            Acceptor::NewPerson { password_hash } => side_writes.insert(
+                0,
+                SideWrite::CreateAccount {
+                    email: invite.email.clone(),
+                    password_hash: password_hash.clone(),
+                },
+            ),
+        }
+        let allow_owner = workspace.settings.allow_idp_managed_owners;
+        let (member, grants) = self
+            .read(&workspace, None, |ix| {
+                let member = match ix.find_member(&MemberKey::Email(invite.email.clone())) {
+                    // The person's yes to a membership the workspace made without asking.
+                    Some(m) if m.awaiting_consent => Member {
+                        awaiting_consent: false,
+                        kind: invite.kind,
+                        ..m.clone()
+                    },
+                    Some(_) => {
+                        return Err(ServiceError::Conflict(format!(
+                            "{} is already a member of this workspace",
+                            invite.email
+                        )))
+                    }
+                    None => Member {
+                        id: Uuid::now_v7(),
+                        email: invite.email.clone(),
+                        kind: invite.kind,
+                        active: true,
+                        awaiting_consent: false,
+                    },
+                };
                 // Grants are checked again: a resource may have gone since the invitation.
-                invite
+                let grants = invite
                     .grants
                     .iter()
                     .map(|g| {
@@ -153,29 +203,48 @@ impl AccessService {
                             origin: GrantOrigin::Invite,
                         })
                     })
-                    .collect::<Result<Vec<_>, ServiceError>>()
+                    .collect::<Result<Vec<_>, ServiceError>>()?;
+                Ok((member, grants))
             })
             .await??;
+        let mut changes: Vec<AuditedChange> = vec![Change::MemberUpserted {
+            member: member.clone(),
+        }
+        .into()];
         changes.extend(
             grants
                 .into_iter()
                 .map(|grant| Change::GrantAdded { grant }.into()),
         );
+        let actor = match acceptor {
+            Acceptor::Workspace { .. } => ctx.actor.clone(),
+            Acceptor::SignedIn { .. } | Acceptor::NewPerson { .. } => Actor::Person {
+                membership_id: member.id,
+            },
+        };
         let ctx = ChangeContext {
+            actor,
             provenance: "invite",
             ..ctx.clone()
         };
-        // Claiming the invitation and setting the password land with the membership or not at all.
-        let mut side_writes = vec![SideWrite::ConsumeInvite(invite.id)];
-        if let Some(hash) = password_hash {
-            side_writes.push(SideWrite::SetPassword {
-                account_id: member.account_id,
-                hash,
-            });
-        }
+        // Claiming the invitation (and a new person's account) land with the membership or
+        // not at all.
         let revision = self
-            .commit_with(workspace, changes, &ctx, &side_writes)
+            .commit_with(&workspace, changes, &ctx, &side_writes)
             .await?;
-        Ok((member, revision))
+        Ok((workspace, member, revision))
     }
+}
+
+/// Who accepts an invitation, which decides what may happen to the person's account.
+#[derive(Debug, Clone)]
+pub enum Acceptor {
+    /// The inviting workspace's own service token: only for people of its verified domains
+    /// (anyone else decides for themselves).
+    Workspace { workspace_id: Uuid },
+    /// The invitee, signed in (password or SSO) as the account with the invited address.
+    SignedIn { email: String },
+    /// The invitee without an account yet, choosing a password. Refused when the address has
+    /// an account: nothing a workspace holds may set an existing account's password.
+    NewPerson { password_hash: String },
 }

@@ -92,17 +92,12 @@ impl AccessService {
                 }
                 Some(m) => m,
                 None => {
-                    let account_id = if dry_run {
-                        Uuid::nil()
-                    } else {
-                        self.store.ensure_account(&email).await?
-                    };
                     let member = Member {
                         id: Uuid::now_v7(),
-                        account_id,
                         email: email.clone(),
                         kind: target.kind,
                         active: true,
+                        awaiting_consent: super::needs_consent(workspace, &email, &ctx.actor),
                     };
                     let kind = if target.kind == MemberKind::Owner {
                         "owner"

@@ -4,6 +4,8 @@
 //! instance's index before returning the new revision.
 
 pub mod cache;
+mod consent;
+pub mod domains;
 pub mod invites;
 pub mod legacy;
 pub mod rules;
@@ -21,7 +23,7 @@ use crate::{
         Change, Grant, GrantError, GrantOrigin, GroupInfo, Member, MemberKey, MemberKind,
         MemberSource, Resource, ResourceRef, Scope, Subject, WorkspaceIndex,
     },
-    domain::Workspace,
+    domain::{Actor, Workspace},
     storage::{AuditedChange, ChangeContext, SideWrite, Store, StoreError},
 };
 
@@ -256,7 +258,8 @@ impl AccessService {
 
     // ---- members ---------------------------------------------------------------------------
 
-    /// Adds a person (by email) to the workspace.
+    /// Adds a person (by email) to the workspace. Outside the workspace's verified domains
+    /// the membership waits for the person to accept it (see [`needs_consent`]).
     pub async fn add_member(
         &self,
         workspace: &Workspace,
@@ -275,10 +278,9 @@ impl AccessService {
                 "{email} is already a member of this workspace"
             )));
         }
-        let account_id = self.store.ensure_account(&email).await?;
         let member = Member {
             id: Uuid::now_v7(),
-            account_id,
+            awaiting_consent: needs_consent(workspace, &email, &ctx.actor),
             email,
             kind,
             active: true,
@@ -472,6 +474,15 @@ impl AccessService {
         };
         self.commit(workspace, vec![change], ctx).await
     }
+}
+
+/// Whether a membership for `email` must wait for the person to accept it. A workspace links
+/// a person's account without asking only for emails of the domains it verified (the company
+/// owns those identities); the operator at the command line may always. Decided on the email
+/// alone, never on whether the person has an account, so the answer tells a workspace nothing
+/// about people elsewhere.
+pub fn needs_consent(workspace: &Workspace, email: &str, actor: &Actor) -> bool {
+    !matches!(actor, Actor::Cli) && !workspace.is_authority_for(email)
 }
 
 /// Trims and sanity-checks an email address (the IdP is the authority on its validity).

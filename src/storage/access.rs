@@ -62,10 +62,10 @@ impl From<Change> for AuditedChange {
 #[derive(sqlx::FromRow)]
 struct MemberRow {
     id: Uuid,
-    account_id: Uuid,
     email: String,
     kind: String,
     active: bool,
+    awaiting_consent: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -159,10 +159,10 @@ impl MemberRow {
         };
         Ok(Member {
             id: self.id,
-            account_id: self.account_id,
             email: self.email,
             kind,
             active: self.active,
+            awaiting_consent: self.awaiting_consent,
         })
     }
 }
@@ -228,6 +228,29 @@ pub(super) fn audit_names(change: &Change) -> (&'static str, String) {
     }
 }
 
+/// The id of the account with this email (`key`: lower-cased), created if absent; inside the
+/// caller's transaction. New accounts get random (v4) ids, which tell nobody when they were
+/// made.
+macro_rules! ensure_account {
+    ($tx:expr, $email:expr, $key:expr, $now:expr) => {{
+        sqlx::query(
+            "INSERT INTO accounts (id, email, email_key, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (email_key) DO NOTHING",
+        )
+        .bind(Uuid::new_v4())
+        .bind($email)
+        .bind($key)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        let (id,): (Uuid,) = sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
+            .bind($key)
+            .fetch_one(&mut *$tx)
+            .await?;
+        Some(id)
+    }};
+}
+
 /// Runs the SQL of one change inside the caller's transaction.
 macro_rules! write_change {
     ($tx:expr, $workspace_id:expr, $change:expr, $ctx:expr, $now:expr) => {{
@@ -242,48 +265,73 @@ macro_rules! write_change {
                     .await?;
             }
             Change::MemberUpserted { member } => {
-                let current: Option<(String, bool)> = sqlx::query_as(
-                    "SELECT kind, active FROM memberships WHERE id = $1 AND workspace_id = $2",
+                let current: Option<(String, bool, bool)> = sqlx::query_as(
+                    "SELECT kind, active, account_id IS NULL FROM memberships \
+                     WHERE id = $1 AND workspace_id = $2",
                 )
                 .bind(member.id)
                 .bind(ws)
                 .fetch_optional(&mut *$tx)
                 .await?;
-                let stays_active_owner = member.active && member.kind == MemberKind::Owner;
-                if matches!(&current, Some((kind, true)) if kind == "owner") && !stays_active_owner {
+                let stays_active_owner = member.confers_access() && member.kind == MemberKind::Owner;
+                if matches!(&current, Some((kind, true, false)) if kind == "owner") && !stays_active_owner {
                     refuse_if_last_owner!($tx, ws, member.id);
                 }
                 if !member.active {
                     // A deactivated membership's SSO sessions into this workspace end at once.
-                    end_sessions!($tx, ws, member.account_id, now);
+                    end_sessions!($tx, ws, member.id, now);
                 }
+                let email_key = member.email.to_lowercase();
+                // A membership the person (or the domain's workspace, or the operator) vouched
+                // for names its account: the one with this email, created if the person has
+                // none yet. One awaiting the person names none. A linked membership keeps its
+                // account whatever the workspace renames it to.
+                let unlinked = current.as_ref().is_none_or(|(_, _, unlinked)| *unlinked);
+                let account: Option<Uuid> = if member.awaiting_consent || !unlinked {
+                    None
+                } else {
+                    ensure_account!($tx, &member.email, &email_key, now)
+                };
                 if current.is_some() {
                     sqlx::query(
-                        "UPDATE memberships SET kind = $2, active = $3, updated_at = $4 WHERE id = $1",
+                        "UPDATE memberships SET kind = $3, active = $4, email = $5, email_key = $6, \
+                         account_id = CASE WHEN $7 THEN NULL ELSE COALESCE(account_id, $8) END, \
+                         updated_at = $9 WHERE id = $1 AND workspace_id = $2",
                     )
                     .bind(member.id)
+                    .bind(ws)
                     .bind(kind_str(member.kind))
                     .bind(member.active)
+                    .bind(&member.email)
+                    .bind(&email_key)
+                    .bind(member.awaiting_consent)
+                    .bind(account)
                     .bind(now)
                     .execute(&mut *$tx)
-                    .await?;
+                    .await
+                    .map_err(|e| {
+                        StoreError::on_unique_violation(
+                            e,
+                            format!("{} is already a member of this workspace", member.email),
+                        )
+                    })?;
                 } else {
                     sqlx::query(
                         // Until an IdP names it otherwise, a member's SCIM userName is its
                         // email, so SCIM clients find members made elsewhere by userName.
-                        "INSERT INTO memberships (id, workspace_id, account_id, kind, active, \
-                         provenance, created_at, updated_at, user_name, user_name_key) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8, $9)",
+                        "INSERT INTO memberships (id, workspace_id, account_id, email, email_key, \
+                         kind, active, provenance, created_at, updated_at, user_name, user_name_key) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $4, $5)",
                     )
                     .bind(member.id)
                     .bind(ws)
-                    .bind(member.account_id)
+                    .bind(account)
+                    .bind(&member.email)
+                    .bind(&email_key)
                     .bind(kind_str(member.kind))
                     .bind(member.active)
                     .bind($ctx.provenance)
                     .bind(now)
-                    .bind(&member.email)
-                    .bind(member.email.to_lowercase())
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {
@@ -296,7 +344,8 @@ macro_rules! write_change {
             }
             Change::MemberRemoved { membership_id } => {
                 let current: Option<(String, bool)> = sqlx::query_as(
-                    "SELECT kind, active FROM memberships WHERE id = $1 AND workspace_id = $2",
+                    "SELECT kind, active AND account_id IS NOT NULL FROM memberships \
+                     WHERE id = $1 AND workspace_id = $2",
                 )
                 .bind(membership_id)
                 .bind(ws)
@@ -305,21 +354,15 @@ macro_rules! write_change {
                 if matches!(&current, Some((kind, true)) if kind == "owner") {
                     refuse_if_last_owner!($tx, ws, *membership_id);
                 }
-                let account: Option<(Uuid,)> =
-                    sqlx::query_as("SELECT account_id FROM memberships WHERE id = $1")
-                        .bind(membership_id)
-                        .fetch_optional(&mut *$tx)
-                        .await?;
-                if let Some((account_id,)) = account {
-                    end_sessions!($tx, ws, account_id, now);
-                }
+                end_sessions!($tx, ws, *membership_id, now);
                 sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'user' AND subject_id = $2")
                     .bind(ws)
                     .bind(membership_id)
                     .execute(&mut *$tx)
                     .await?;
-                sqlx::query("DELETE FROM group_members WHERE membership_id = $1")
+                sqlx::query("DELETE FROM group_members WHERE membership_id = $1 AND workspace_id = $2")
                     .bind(membership_id)
+                    .bind(ws)
                     .execute(&mut *$tx)
                     .await?;
                 sqlx::query("DELETE FROM memberships WHERE id = $1 AND workspace_id = $2")
@@ -330,11 +373,13 @@ macro_rules! write_change {
             }
             Change::GroupUpserted { group } => {
                 let key = group.display_name.to_lowercase();
-                sqlx::query(
+                // A group id of another workspace is never updated: the WHERE makes the
+                // upsert touch no row, which is refused below.
+                let written = sqlx::query(
                     "INSERT INTO groups (id, workspace_id, display_name, display_name_key, \
                      external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
                      ON CONFLICT (id) DO UPDATE SET display_name = $3, display_name_key = $4, \
-                     external_id = $5, updated_at = $6",
+                     external_id = $5, updated_at = $6 WHERE groups.workspace_id = $2",
                 )
                 .bind(group.id)
                 .bind(ws)
@@ -349,7 +394,14 @@ macro_rules! write_change {
                         e,
                         format!("a group named {:?} already exists", group.display_name),
                     )
-                })?;
+                })?
+                .rows_affected();
+                if written != 1 {
+                    return Err(StoreError::Conflict(format!(
+                        "group id {} is taken",
+                        group.id
+                    )));
+                }
             }
             Change::GroupRemoved { group_id } => {
                 sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'group' AND subject_id = $2")
@@ -357,8 +409,9 @@ macro_rules! write_change {
                     .bind(group_id)
                     .execute(&mut *$tx)
                     .await?;
-                sqlx::query("DELETE FROM group_members WHERE group_id = $1")
+                sqlx::query("DELETE FROM group_members WHERE group_id = $1 AND workspace_id = $2")
                     .bind(group_id)
+                    .bind(ws)
                     .execute(&mut *$tx)
                     .await?;
                 sqlx::query("DELETE FROM groups WHERE id = $1 AND workspace_id = $2")
@@ -386,19 +439,25 @@ macro_rules! write_change {
                     for id in chunk {
                         query = query.bind(*id);
                     }
-                    query.execute(&mut *$tx).await?;
+                    query.execute(&mut *$tx).await.map_err(|e| {
+                        StoreError::on_reference_violation(
+                            e,
+                            "a group and its members must belong to this workspace",
+                        )
+                    })?;
                 }
             }
             Change::GroupMembersRemoved { group_id, membership_ids } => {
                 for chunk in membership_ids.chunks(1_000) {
                     let list = (0..chunk.len())
-                        .map(|i| format!("${}", i + 2))
+                        .map(|i| format!("${}", i + 3))
                         .collect::<Vec<_>>()
                         .join(", ");
                     let sql = format!(
-                        "DELETE FROM group_members WHERE group_id = $1 AND membership_id IN ({list})"
+                        "DELETE FROM group_members WHERE group_id = $1 AND workspace_id = $2 \
+                         AND membership_id IN ({list})"
                     );
-                    let mut query = sqlx::query(&sql).bind(group_id);
+                    let mut query = sqlx::query(&sql).bind(group_id).bind(ws);
                     for id in chunk {
                         query = query.bind(*id);
                     }
@@ -463,7 +522,13 @@ macro_rules! write_change {
                 .bind(now)
                 .execute(&mut *$tx)
                 .await
-                .map_err(|e| StoreError::on_unique_violation(e, "this subject already holds that role on that scope"))?;
+                .map_err(|e| match StoreError::on_unique_violation(e, "this subject already holds that role on that scope") {
+                    StoreError::Database(e) => StoreError::on_reference_violation(
+                        e,
+                        "a grant's subject and resource must belong to this workspace",
+                    ),
+                    other => other,
+                })?;
             }
             Change::GrantRemoved { grant_id } => {
                 sqlx::query("DELETE FROM grants WHERE id = $1 AND workspace_id = $2")
@@ -512,14 +577,15 @@ macro_rules! write_changes {
     }};
 }
 
-/// Ends the sessions an account signed in to the workspace with.
+/// Ends the sessions the person behind a membership signed in to its workspace with (SSO
+/// sessions of that workspace; a password session is the person's own and stays).
 macro_rules! end_sessions {
-    ($tx:expr, $ws:expr, $account:expr, $now:expr) => {{
+    ($tx:expr, $ws:expr, $membership:expr, $now:expr) => {{
         sqlx::query(
-            "UPDATE sessions SET revoked_at = $3 WHERE account_id = $1 AND workspace_id = $2 \
-             AND revoked_at IS NULL",
+            "UPDATE sessions SET revoked_at = $3 WHERE workspace_id = $2 AND revoked_at IS NULL \
+             AND account_id = (SELECT account_id FROM memberships WHERE id = $1 AND workspace_id = $2)",
         )
-        .bind($account)
+        .bind($membership)
         .bind($ws)
         .bind($now)
         .execute(&mut *$tx)
@@ -532,7 +598,7 @@ macro_rules! refuse_if_last_owner {
     ($tx:expr, $ws:expr, $membership:expr) => {{
         let (others,): (i64,) = sqlx::query_as(
             "SELECT COUNT(*) FROM memberships WHERE workspace_id = $1 AND kind = 'owner' \
-             AND active AND id <> $2",
+             AND active AND account_id IS NOT NULL AND id <> $2",
         )
         .bind($ws)
         .bind($membership)
@@ -548,32 +614,9 @@ macro_rules! refuse_if_last_owner {
     }};
 }
 
-pub(super) use {end_sessions, refuse_if_last_owner, write_change, write_changes};
+pub(super) use {end_sessions, ensure_account, refuse_if_last_owner, write_change, write_changes};
 
 impl Store {
-    /// The account with this email, created if absent (accounts are global: one per person).
-    pub async fn ensure_account(&self, email: &str) -> Result<Uuid, StoreError> {
-        let email = email.trim();
-        let key = email.to_lowercase();
-        in_transaction!(self, tx => {
-            sqlx::query(
-                "INSERT INTO accounts (id, email, email_key, created_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (email_key) DO NOTHING",
-            )
-            .bind(Uuid::now_v7())
-            .bind(email)
-            .bind(&key)
-            .bind(Utc::now())
-            .execute(&mut *tx)
-            .await?;
-            let (id,): (Uuid,) = sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
-                .bind(&key)
-                .fetch_one(&mut *tx)
-                .await?;
-            Ok::<_, StoreError>(id)
-        })
-    }
-
     /// Writes `changes` in order as one transaction, bumping the workspace revision once per
     /// change and appending the change feed and audit rows. Returns the new revision.
     pub async fn commit_changes(
@@ -605,8 +648,11 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
+            for side in side_writes.iter().filter(|s| s.precedes_changes()) {
+                write_side!(tx, workspace_id, side, now);
+            }
             let revision = write_changes!(tx, workspace_id, start, changes, ctx, now);
-            for side in side_writes {
+            for side in side_writes.iter().filter(|s| !s.precedes_changes()) {
                 write_side!(tx, workspace_id, side, now);
             }
             sqlx::query("UPDATE workspaces SET revision = $2 WHERE id = $1")
@@ -629,8 +675,8 @@ impl Store {
 
     /// Everything the access model needs of one workspace, consistent at one revision.
     pub async fn load_snapshot(&self, workspace_id: Uuid) -> Result<Snapshot, StoreError> {
-        let member_sql = "SELECT m.id, m.account_id, a.email, m.kind, m.active FROM memberships m \
-            JOIN accounts a ON a.id = m.account_id WHERE m.workspace_id = $1";
+        let member_sql = "SELECT id, email, kind, active, account_id IS NULL AS awaiting_consent \
+            FROM memberships WHERE workspace_id = $1";
         let group_sql = "SELECT id, display_name, external_id FROM groups WHERE workspace_id = $1";
         let link_sql =
             "SELECT group_id, membership_id, source FROM group_members WHERE workspace_id = $1";

@@ -53,8 +53,8 @@ impl From<AuditRow> for AuditEntry {
             actor: r.actor.0,
             action: r.action,
             target: r.target,
-            before: r.before.map(|j| j.0),
-            after: r.after.map(|j| j.0),
+            before: r.before.map(|j| without_account_ids(j.0)),
+            after: r.after.map(|j| without_account_ids(j.0)),
             request_id: r.request_id,
         }
     }
@@ -95,4 +95,22 @@ impl Store {
         });
         Ok(rows.into_iter().map(AuditEntry::from).collect())
     }
+}
+
+/// Rows written before memberships stopped carrying the person's global account id still
+/// hold it in their before/after states; tenants read audit rows, so it is removed on the way
+/// out (the row itself stays untouched: the log is append-only).
+fn without_account_ids(mut value: serde_json::Value) -> serde_json::Value {
+    fn strip(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("account_id");
+                map.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    strip(&mut value);
+    value
 }

@@ -30,4 +30,18 @@ impl StoreError {
             _ => Self::Database(err),
         }
     }
+
+    /// Maps a reference that points outside the workspace (a composite foreign key, or the
+    /// trigger that keeps grant subjects in their workspace) to `Conflict(message)`.
+    pub(crate) fn on_reference_violation(err: sqlx::Error, message: impl Into<String>) -> Self {
+        match &err {
+            sqlx::Error::Database(db)
+                if db.is_foreign_key_violation()
+                    || db.message().contains("not in the grant's workspace") =>
+            {
+                Self::Conflict(message.into())
+            }
+            _ => Self::Database(err),
+        }
+    }
 }

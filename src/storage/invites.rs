@@ -120,17 +120,12 @@ impl Store {
         Ok(rows.into_iter().map(Invite::from).collect())
     }
 
-    /// The invitation of this workspace with this code digest.
-    pub async fn invite_by_code(
-        &self,
-        workspace_id: Uuid,
-        code_digest: &str,
-    ) -> Result<Option<Invite>, StoreError> {
-        let sql = format!(
-            "SELECT {INVITE_COLUMNS} FROM invites WHERE workspace_id = $1 AND code_digest = $2"
-        );
+    /// The invitation with this code digest (the code is a 256-bit secret that names one
+    /// invitation in one workspace).
+    pub async fn invite_by_code(&self, code_digest: &str) -> Result<Option<Invite>, StoreError> {
+        let sql = format!("SELECT {INVITE_COLUMNS} FROM invites WHERE code_digest = $1");
         let row: Option<InviteRow> = with_pool!(self, pool => {
-            sqlx::query_as(&sql).bind(workspace_id).bind(code_digest).fetch_optional(pool).await?
+            sqlx::query_as(&sql).bind(code_digest).fetch_optional(pool).await?
         });
         Ok(row.map(Invite::from))
     }

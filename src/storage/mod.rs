@@ -12,6 +12,7 @@ mod access;
 pub(crate) mod audit;
 pub mod bridge;
 pub mod cache;
+mod domains;
 mod error;
 mod invites;
 pub mod scim;

@@ -16,7 +16,7 @@ use crate::scim::filter::{ResolvedAttr, TypedFilter};
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ScimUserRow {
     pub id: Uuid,
-    pub account_id: Uuid,
+    /// The workspace's name for the person.
     pub email: String,
     pub kind: String,
     pub active: bool,
@@ -56,10 +56,9 @@ pub struct ScimUserGroupRow {
     pub display_name: String,
 }
 
-pub(crate) const USER_COLUMNS: &str = "m.id, m.account_id, a.email, m.kind, m.active, \
+pub(crate) const USER_COLUMNS: &str = "m.id, m.email, m.kind, m.active, \
     m.user_name, m.external_id, m.scim_doc, m.version, m.created_at, m.updated_at";
-pub(crate) const USER_FROM: &str =
-    "FROM memberships m JOIN accounts a ON a.id = m.account_id WHERE m.workspace_id = $1";
+pub(crate) const USER_FROM: &str = "FROM memberships m WHERE m.workspace_id = $1";
 pub(crate) const GROUP_COLUMNS: &str =
     "g.id, g.display_name, g.external_id, g.scim_doc, g.version, g.created_at, g.updated_at";
 pub(crate) const GROUP_FROM: &str = "FROM groups g WHERE g.workspace_id = $1";
@@ -107,9 +106,9 @@ impl Store {
             return Ok(Vec::new());
         }
         let sql = format!(
-            "SELECT gm.group_id, gm.membership_id, COALESCE(m.user_name, a.email) AS display \
+            "SELECT gm.group_id, gm.membership_id, COALESCE(m.user_name, m.email) AS display \
              FROM group_members gm JOIN memberships m ON m.id = gm.membership_id \
-             JOIN accounts a ON a.id = m.account_id WHERE gm.workspace_id = $1 \
+             AND m.workspace_id = gm.workspace_id WHERE gm.workspace_id = $1 \
              AND gm.group_id IN ({}) ORDER BY gm.added_at, gm.membership_id",
             placeholders(2, group_ids.len())
         );

@@ -1,5 +1,6 @@
 //! Writes that ride in the transaction of an access-model commit without being access-model
-//! changes themselves: claiming an invitation, and the SCIM document of a User or Group.
+//! changes themselves: a new person's account, claiming an invitation, and the SCIM document
+//! of a User or Group.
 //! Keeping them in the same transaction means a SCIM create either lands whole (membership,
 //! document, revision, change feed, audit) or not at all.
 
@@ -10,8 +11,14 @@ use uuid::Uuid;
 pub enum SideWrite {
     /// Marks the invitation used; fails the transaction if it is not open any more.
     ConsumeInvite(Uuid),
-    /// An account's password hash (set when an invitation is accepted with a password).
-    SetPassword { account_id: Uuid, hash: String },
+    /// A new person's account with the password they chose (accepting an invitation in the
+    /// browser). Runs before the access changes, so the membership links to it; refused with
+    /// a conflict when the email has an account already (that person signs in instead):
+    /// nothing a workspace holds may set an existing account's password.
+    CreateAccount {
+        email: String,
+        password_hash: String,
+    },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
         membership_id: Uuid,
@@ -27,6 +34,13 @@ pub enum SideWrite {
         doc: serde_json::Value,
         expected_version: Option<i64>,
     },
+}
+
+impl SideWrite {
+    /// Whether it runs before the access changes of its commit (the others run after).
+    pub fn precedes_changes(&self) -> bool {
+        matches!(self, SideWrite::CreateAccount { .. })
+    }
 }
 
 /// Runs one [`SideWrite`] in the caller's transaction.
@@ -52,12 +66,27 @@ macro_rules! write_side {
                     ));
                 }
             }
-            SideWrite::SetPassword { account_id, hash } => {
-                sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-                    .bind(account_id)
-                    .bind(hash)
-                    .execute(&mut *$tx)
-                    .await?;
+            SideWrite::CreateAccount {
+                email,
+                password_hash,
+            } => {
+                sqlx::query(
+                    "INSERT INTO accounts (id, email, email_key, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(uuid::Uuid::new_v4())
+                .bind(email.trim())
+                .bind(email.trim().to_lowercase())
+                .bind(password_hash)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| {
+                    StoreError::on_unique_violation(
+                        e,
+                        "this address has a Gatehouse account already: sign in to accept",
+                    )
+                })?;
             }
             SideWrite::ScimUser {
                 membership_id,

@@ -462,10 +462,15 @@ impl Store {
     }
 
     /// Whether a member is exempt from Require SSO.
-    pub async fn sso_exempt(&self, membership_id: Uuid) -> Result<bool, StoreError> {
+    pub async fn sso_exempt(
+        &self,
+        workspace_id: Uuid,
+        membership_id: Uuid,
+    ) -> Result<bool, StoreError> {
         let row: Option<(bool,)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT sso_exempt FROM memberships WHERE id = $1")
+            sqlx::query_as("SELECT sso_exempt FROM memberships WHERE id = $1 AND workspace_id = $2")
                 .bind(membership_id)
+                .bind(workspace_id)
                 .fetch_optional(pool)
                 .await?
         });
@@ -473,8 +478,28 @@ impl Store {
     }
 }
 
+/// A membership waiting for the person to accept it, as shown to that person.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, sqlx::FromRow)]
+pub struct PendingMembership {
+    pub membership_id: Uuid,
+    pub workspace_slug: String,
+    pub workspace_name: String,
+    pub kind: String,
+}
+
+/// What the access API learns of a forwarded session: the member it is in the caller's
+/// workspace, and how it signed in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionMember {
+    pub membership_id: Uuid,
+    pub method: SessionMethod,
+    /// The workspace an SSO session signed in to.
+    pub workspace_id: Option<Uuid>,
+}
+
 impl Store {
-    /// The workspaces an account belongs to: (workspace id, slug, kind, active).
+    /// The workspaces an account belongs to (memberships it accepted): (workspace id, slug,
+    /// kind, active).
     pub async fn account_workspaces(
         &self,
         account_id: Uuid,
@@ -490,21 +515,101 @@ impl Store {
         }))
     }
 
-    /// Slugs of workspaces that verified `domain` and have an SSO connection.
-    pub async fn sso_workspaces_for_domain(&self, domain: &str) -> Result<Vec<String>, StoreError> {
-        let rows: Vec<(String, Json<Vec<String>>)> = with_pool!(self, pool => {
+    /// Memberships that wait for the person with this email to accept them.
+    pub async fn pending_memberships(
+        &self,
+        email: &str,
+    ) -> Result<Vec<PendingMembership>, StoreError> {
+        Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT DISTINCT w.slug, w.domains FROM workspaces w \
-                 JOIN sso_connections c ON c.workspace_id = w.id ORDER BY w.slug",
+                "SELECT m.id AS membership_id, w.slug AS workspace_slug, w.name AS workspace_name, \
+                 m.kind FROM memberships m JOIN workspaces w ON w.id = m.workspace_id \
+                 WHERE m.email_key = $1 AND m.account_id IS NULL ORDER BY w.slug",
             )
+            .bind(email.trim().to_lowercase())
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
+    /// The account behind a membership (none while it waits for the person).
+    pub async fn membership_account(
+        &self,
+        workspace_id: Uuid,
+        membership_id: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Option<Uuid>,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT account_id FROM memberships WHERE id = $1 AND workspace_id = $2")
+                .bind(membership_id)
+                .bind(workspace_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.and_then(|(a,)| a))
+    }
+
+    /// The member of `workspace_id` behind a live session (not revoked, not expired, not idle
+    /// for longer than `idle`), for the access API. Read-only: asking about a session never
+    /// extends it, and a session of someone who is no member of this workspace is nobody.
+    pub async fn session_member(
+        &self,
+        token_digest: &str,
+        workspace_id: Uuid,
+        idle: chrono::Duration,
+    ) -> Result<Option<SessionMember>, StoreError> {
+        let now = Utc::now();
+        let row: Option<(Uuid, String, Option<Uuid>, DateTime<Utc>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT m.id, s.method, s.workspace_id, s.last_seen_at FROM sessions s \
+                 JOIN memberships m ON m.account_id = s.account_id AND m.workspace_id = $2 \
+                 WHERE s.token_digest = $1 AND s.revoked_at IS NULL AND s.expires_at > $3",
+            )
+            .bind(token_digest)
+            .bind(workspace_id)
+            .bind(now)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row
+            .filter(|(_, _, _, last_seen)| now - *last_seen <= idle)
+            .map(|(membership_id, method, workspace_id, _)| SessionMember {
+                membership_id,
+                method: if method == "sso" {
+                    SessionMethod::Sso
+                } else {
+                    SessionMethod::Password
+                },
+                workspace_id,
+            }))
+    }
+
+    /// Ends every session of an account (its password changed: whoever held the old one is
+    /// signed out everywhere). Returns how many ended.
+    pub async fn revoke_account_sessions(&self, account_id: Uuid) -> Result<u64, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL")
+                .bind(account_id)
+                .bind(Utc::now())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        }))
+    }
+
+    /// Slugs of workspaces that verified `domain` and have an SSO connection (a verified
+    /// domain belongs to one workspace, so at most one).
+    pub async fn sso_workspaces_for_domain(&self, domain: &str) -> Result<Vec<String>, StoreError> {
+        let rows: Vec<(String,)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT DISTINCT w.slug FROM workspace_domains d \
+                 JOIN workspaces w ON w.id = d.workspace_id \
+                 JOIN sso_connections c ON c.workspace_id = w.id \
+                 WHERE d.domain = $1 AND d.verified_at IS NOT NULL ORDER BY w.slug",
+            )
+            .bind(domain.trim().trim_end_matches('.').to_ascii_lowercase())
             .fetch_all(pool)
             .await?
         });
-        let domain = domain.to_ascii_lowercase();
-        Ok(rows
-            .into_iter()
-            .filter(|(_, domains)| domains.0.contains(&domain))
-            .map(|(slug, _)| slug)
-            .collect())
+        Ok(rows.into_iter().map(|(slug,)| slug).collect())
     }
 }

@@ -4,7 +4,7 @@
 //! describe the imported state from revision 1 on), then the columns beside the model
 //! (provenance, SCIM documents, SSO exemption) that no `Change` carries.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -12,10 +12,12 @@ use uuid::Uuid;
 
 use super::{
     access::{
-        audit_names, end_sessions, kind_str, parse_source, refuse_if_last_owner, source_str,
-        subject_parts, write_change, write_changes, GrantRow, GroupMemberRow, ResourceRow,
+        audit_names, end_sessions, ensure_account, kind_str, parse_source, refuse_if_last_owner,
+        source_str, subject_parts, write_change, write_changes, GrantRow, GroupMemberRow,
+        ResourceRow,
     },
     audit::append_audit,
+    domains::{insert_claim, mark_verified},
     in_transaction,
     workspaces::{WorkspaceRow, WORKSPACE_COLUMNS},
     AuditedChange, ChangeContext, Store, StoreError,
@@ -23,6 +25,7 @@ use super::{
 use crate::{
     access::{Change, GroupInfo, Member, MemberKind, MemberSource, Scope},
     domain::{
+        domains::VerifiedBy,
         transfer::{
             ExportedGroup, ExportedGroupMember, ExportedMember, ExportedWorkspace, WorkspaceExport,
             EXPORT_FORMAT, NOT_EXPORTED,
@@ -42,6 +45,7 @@ struct MemberExportRow {
     external_id: Option<String>,
     scim_doc: Option<Json<serde_json::Value>>,
     sso_exempt: bool,
+    awaiting_consent: bool,
 }
 
 #[derive(sqlx::FromRow)]
@@ -69,9 +73,9 @@ impl Store {
         workspace_id: Uuid,
     ) -> Result<WorkspaceExport, StoreError> {
         let workspace_sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1");
-        let member_sql = "SELECT m.id, a.email, m.kind, m.active, m.provenance, m.user_name, \
-            m.external_id, m.scim_doc, m.sso_exempt FROM memberships m \
-            JOIN accounts a ON a.id = m.account_id WHERE m.workspace_id = $1";
+        let member_sql = "SELECT id, email, kind, active, provenance, user_name, external_id, \
+            scim_doc, sso_exempt, account_id IS NULL AS awaiting_consent FROM memberships \
+            WHERE workspace_id = $1";
         let group_sql =
             "SELECT id, display_name, external_id, scim_doc FROM groups WHERE workspace_id = $1";
         let link_sql =
@@ -93,6 +97,14 @@ impl Store {
                 .fetch_optional(&mut *tx)
                 .await?
                 .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
+            let domains: Vec<(String,)> = sqlx::query_as(
+                "SELECT domain FROM workspace_domains WHERE workspace_id = $1 \
+                 AND verified_at IS NOT NULL ORDER BY domain",
+            )
+            .bind(workspace_id)
+            .fetch_all(&mut *tx)
+            .await?;
+            let workspace = workspace.with_domains(domains.into_iter().map(|(d,)| d).collect());
             let members: Vec<MemberExportRow> = sqlx::query_as(member_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
             let groups: Vec<GroupExportRow> = sqlx::query_as(group_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
             let links: Vec<GroupMemberRow> = sqlx::query_as(link_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
@@ -100,7 +112,6 @@ impl Store {
             let grants: Vec<GrantRow> = sqlx::query_as(grant_sql).bind(workspace_id).fetch_all(&mut *tx).await?;
             Ok::<_, StoreError>((workspace, members, groups, links, resources, grants))
         })?;
-        let workspace = Workspace::from(workspace);
 
         let mut members = members
             .into_iter()
@@ -115,6 +126,7 @@ impl Store {
                     external_id: m.external_id,
                     scim_doc: m.scim_doc.map(|d| d.0),
                     sso_exempt: m.sso_exempt,
+                    awaiting_consent: m.awaiting_consent,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -185,9 +197,12 @@ impl Store {
     }
 
     /// Creates the exported workspace and everything in it in one transaction, keeping every
-    /// id (workspace, memberships, groups, grants). Accounts are found or created by email.
-    /// Refuses a slug or workspace id that exists already. The caller validates the document
-    /// first (see `service::transfer`); constraint violations still roll everything back.
+    /// id (workspace, memberships, groups, grants). Refused whole when the slug, or any id of
+    /// the document, exists anywhere in this database, or when one of its domains is verified
+    /// by another workspace: a document can only add a workspace, never reach into one.
+    /// Accounts are found or created by email (see [`ExportedMember`] for who is asked first).
+    /// The caller validates the document first (see `service::transfer`); constraint
+    /// violations still roll everything back.
     pub async fn import_workspace(
         &self,
         doc: &WorkspaceExport,
@@ -224,13 +239,16 @@ impl Store {
             request_id: ctx.request_id.clone(),
         };
         const INSERT_WORKSPACE: &str = "INSERT INTO workspaces \
-            (id, slug, name, products, domains, settings, revision, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, 0, $7)";
-        const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, email_key, created_at) \
-            VALUES ($1, $2, $3, $4) ON CONFLICT (email_key) DO NOTHING";
+            (id, slug, name, products, settings, revision, created_at) \
+            VALUES ($1, $2, $3, $4, $5, 0, $6)";
         const MEMBER_COLUMNS: &str = "UPDATE memberships SET provenance = $2, user_name = $3, \
-            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7 WHERE id = $1";
-        const GROUP_DOC: &str = "UPDATE groups SET scim_doc = $2 WHERE id = $1";
+            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7 \
+            WHERE id = $1 AND workspace_id = $8";
+        const GROUP_DOC: &str =
+            "UPDATE groups SET scim_doc = $2 WHERE id = $1 AND workspace_id = $3";
+        let member_ids: Vec<Uuid> = doc.members.iter().map(|m| m.id).collect();
+        let group_ids: Vec<Uuid> = doc.groups.iter().map(|g| g.id).collect();
+        let grant_ids: Vec<Uuid> = doc.grants.iter().map(|g| g.id).collect();
         let revision = in_transaction!(self, tx => {
             let taken: Option<(String,)> =
                 sqlx::query_as("SELECT slug FROM workspaces WHERE slug = $1 OR id = $2")
@@ -248,12 +266,31 @@ impl Store {
                     )
                 }));
             }
+            for (table, what, ids) in [
+                ("memberships", "member", &member_ids),
+                ("groups", "group", &group_ids),
+                ("grants", "grant", &grant_ids),
+            ] {
+                for chunk in ids.chunks(1_000) {
+                    let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+                    let sql = format!("SELECT id FROM {table} WHERE id IN ({list}) LIMIT 1");
+                    let mut query = sqlx::query_as::<_, (Uuid,)>(&sql);
+                    for id in chunk {
+                        query = query.bind(*id);
+                    }
+                    if let Some((id,)) = query.fetch_optional(&mut *tx).await? {
+                        return Err(StoreError::Conflict(format!(
+                            "{what} id {id} exists already in this database: an import only \
+                             adds a new workspace, with ids of its own"
+                        )));
+                    }
+                }
+            }
             sqlx::query(INSERT_WORKSPACE)
                 .bind(workspace.id)
                 .bind(&workspace.slug)
                 .bind(&workspace.name)
                 .bind(Json(&workspace.products))
-                .bind(Json(&workspace.domains))
                 .bind(Json(&workspace.settings))
                 .bind(now)
                 .execute(&mut *tx)
@@ -265,28 +302,33 @@ impl Store {
                     )
                 })?;
             append_audit!(&mut *tx, &audit)?;
-
-            // Accounts are global: the same `ensure_account` semantics, inside this transaction.
-            let mut accounts: HashMap<Uuid, Uuid> = HashMap::with_capacity(doc.members.len());
-            for m in &doc.members {
-                let email = m.email.trim();
-                let key = email.to_lowercase();
-                sqlx::query(INSERT_ACCOUNT)
-                    .bind(Uuid::now_v7())
-                    .bind(email)
-                    .bind(&key)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                let (account_id,): (Uuid,) =
-                    sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
-                        .bind(&key)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                accounts.insert(m.id, account_id);
+            // The document's domains were verified where it came from; here the operator
+            // vouches for them, unless another workspace holds one.
+            for domain in &workspace.domains {
+                let _ = insert_claim!(tx, workspace.id, domain.as_str(), now);
+                let _ = mark_verified!(tx, workspace.id, domain.as_str(), VerifiedBy::Operator, now);
             }
 
-            let changes = import_changes(doc, &accounts);
+            // Who is asked first: a person with an account here, outside the workspace's
+            // domains, never agreed to this workspace.
+            let mut awaiting: HashSet<Uuid> = HashSet::new();
+            for m in &doc.members {
+                let in_domains = workspace.is_authority_for(&m.email);
+                let asked = m.awaiting_consent
+                    || (!in_domains && {
+                        let existing: Option<(Uuid,)> =
+                            sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
+                                .bind(m.email.trim().to_lowercase())
+                                .fetch_optional(&mut *tx)
+                                .await?;
+                        existing.is_some()
+                    });
+                if asked {
+                    awaiting.insert(m.id);
+                }
+            }
+
+            let changes = import_changes(doc, &awaiting);
             let revision = write_changes!(tx, workspace.id, 0, &changes, ctx, now);
 
             for m in &doc.members {
@@ -298,6 +340,7 @@ impl Store {
                     .bind(m.external_id.as_deref())
                     .bind(m.scim_doc.as_ref().map(Json))
                     .bind(m.sso_exempt)
+                    .bind(workspace.id)
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
@@ -311,6 +354,7 @@ impl Store {
                 sqlx::query(GROUP_DOC)
                     .bind(g.id)
                     .bind(g.scim_doc.as_ref().map(Json))
+                    .bind(workspace.id)
                     .execute(&mut *tx)
                     .await?;
             }
@@ -331,7 +375,7 @@ impl Store {
 /// reference is satisfied in: products (already in the workspace row, repeated so the feed
 /// alone rebuilds the state), resources (sources before destinations), members, groups,
 /// group links (one change per group and source), grants.
-fn import_changes(doc: &WorkspaceExport, accounts: &HashMap<Uuid, Uuid>) -> Vec<AuditedChange> {
+fn import_changes(doc: &WorkspaceExport, awaiting: &HashSet<Uuid>) -> Vec<AuditedChange> {
     let mut changes: Vec<AuditedChange> = vec![Change::ProductsSet {
         products: doc.workspace.products.clone(),
     }
@@ -349,10 +393,10 @@ fn import_changes(doc: &WorkspaceExport, accounts: &HashMap<Uuid, Uuid>) -> Vec<
     for m in &doc.members {
         let member = Member {
             id: m.id,
-            account_id: accounts[&m.id],
             email: m.email.trim().to_string(),
             kind: m.kind,
             active: m.active,
+            awaiting_consent: awaiting.contains(&m.id),
         };
         changes.push(Change::MemberUpserted { member }.into());
     }

@@ -1,47 +1,56 @@
-//! Workspaces: create, find, list.
+//! Workspaces: create, find, list. A workspace's verified domains live in
+//! `workspace_domains` (see `domains.rs`) and are read with it.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
 use uuid::Uuid;
 
-use super::{audit::append_audit, in_transaction, with_pool, Store, StoreError};
+use super::{
+    audit::append_audit,
+    domains::{insert_claim, mark_verified},
+    in_transaction, with_pool, Store, StoreError,
+};
 use crate::{
     access::Product,
-    domain::{Actor, NewAuditEntry, NewWorkspace, Workspace, WorkspaceSettings},
+    domain::{
+        domains::VerifiedBy, Actor, NewAuditEntry, NewWorkspace, Workspace, WorkspaceSettings,
+    },
 };
 
 pub(crate) const WORKSPACE_COLUMNS: &str =
-    "id, slug, name, products, domains, settings, revision, created_at";
+    "id, slug, name, products, settings, revision, created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct WorkspaceRow {
-    id: Uuid,
+    pub(crate) id: Uuid,
     slug: String,
     name: String,
     products: Json<Vec<Product>>,
-    domains: Json<Vec<String>>,
     settings: Json<WorkspaceSettings>,
     revision: i64,
     created_at: DateTime<Utc>,
 }
 
-impl From<WorkspaceRow> for Workspace {
-    fn from(r: WorkspaceRow) -> Self {
+impl WorkspaceRow {
+    /// The workspace, with the domains it verified.
+    pub(crate) fn with_domains(self, domains: Vec<String>) -> Workspace {
         Workspace {
-            id: r.id,
-            slug: r.slug,
-            name: r.name,
-            products: r.products.0,
-            domains: r.domains.0,
-            settings: r.settings.0,
-            revision: r.revision,
-            created_at: r.created_at,
+            id: self.id,
+            slug: self.slug,
+            name: self.name,
+            products: self.products.0,
+            domains,
+            settings: self.settings.0,
+            revision: self.revision,
+            created_at: self.created_at,
         }
     }
 }
 
 impl Store {
-    /// Creates a workspace and audits it; a taken slug is a `Conflict`.
+    /// Creates a workspace and audits it; a taken slug is a `Conflict`. Its domains are
+    /// verified on the operator's word (this is the command line's call, never a tenant's);
+    /// a domain another workspace verified is a `Conflict`.
     pub async fn create_workspace(
         &self,
         new: NewWorkspace,
@@ -60,8 +69,8 @@ impl Store {
             created_at: Utc::now(),
         };
         const SQL: &str = "INSERT INTO workspaces \
-            (id, slug, name, products, domains, settings, revision, created_at) \
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+            (id, slug, name, products, settings, revision, created_at) \
+            VALUES ($1, $2, $3, $4, $5, $6, $7)";
         let audit = NewAuditEntry::new(
             workspace.id,
             actor,
@@ -76,7 +85,6 @@ impl Store {
                 .bind(&workspace.slug)
                 .bind(&workspace.name)
                 .bind(Json(&workspace.products))
-                .bind(Json(&workspace.domains))
                 .bind(Json(&workspace.settings))
                 .bind(workspace.revision)
                 .bind(workspace.created_at)
@@ -89,6 +97,10 @@ impl Store {
                     )
                 })?;
             append_audit!(&mut *tx, &audit)?;
+            for domain in &workspace.domains {
+                let _ = insert_claim!(tx, workspace.id, domain.as_str(), workspace.created_at);
+                let _ = mark_verified!(tx, workspace.id, domain.as_str(), VerifiedBy::Operator, workspace.created_at);
+            }
         });
         Ok(workspace)
     }
@@ -102,11 +114,31 @@ impl Store {
         let row: Option<WorkspaceRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?
         });
-        let workspace = row.map(Workspace::from);
+        let workspace = match row {
+            Some(row) => Some(self.with_verified_domains(row).await?),
+            None => None,
+        };
         if let Some(w) = &workspace {
             self.caches.workspaces.put(slug.to_string(), w.clone());
         }
         Ok(workspace)
+    }
+
+    async fn with_verified_domains(&self, row: WorkspaceRow) -> Result<Workspace, StoreError> {
+        let domains = self.verified_domains(row.id).await?;
+        Ok(row.with_domains(domains))
+    }
+
+    /// The workspace with this id.
+    pub async fn workspace_by_id(&self, id: Uuid) -> Result<Option<Workspace>, StoreError> {
+        let sql = format!("SELECT {WORKSPACE_COLUMNS} FROM workspaces WHERE id = $1");
+        let row: Option<WorkspaceRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).bind(id).fetch_optional(pool).await?
+        });
+        match row {
+            Some(row) => Ok(Some(self.with_verified_domains(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// The workspace with this slug read from the database (its current revision), bypassing
@@ -116,7 +148,10 @@ impl Store {
         let row: Option<WorkspaceRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).bind(slug).fetch_optional(pool).await?
         });
-        Ok(row.map(Workspace::from))
+        match row {
+            Some(row) => Ok(Some(self.with_verified_domains(row).await?)),
+            None => Ok(None),
+        }
     }
 
     /// Every workspace, by slug.
@@ -125,23 +160,29 @@ impl Store {
         let rows: Vec<WorkspaceRow> = with_pool!(self, pool => {
             sqlx::query_as(&sql).fetch_all(pool).await?
         });
-        Ok(rows.into_iter().map(Workspace::from).collect())
+        let mut domains = self.verified_domains_by_workspace().await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let verified = domains.remove(&row.id).unwrap_or_default();
+                row.with_domains(verified)
+            })
+            .collect())
     }
 }
 
 impl Store {
-    /// Replaces a workspace's settings and verified domains, audited.
+    /// Replaces a workspace's settings, audited. (Domains change through `domains.rs`: a
+    /// tenant claims them, DNS or the operator verifies them.)
     pub async fn update_workspace(
         &self,
         before: &Workspace,
         settings: &WorkspaceSettings,
-        domains: &[String],
         actor: &Actor,
         request_id: Option<&str>,
     ) -> Result<Workspace, StoreError> {
         let after = Workspace {
             settings: settings.clone(),
-            domains: domains.to_vec(),
             ..before.clone()
         };
         let audit = NewAuditEntry::new(
@@ -154,10 +195,9 @@ impl Store {
         .before(serde_json::to_value(before).ok())
         .after(serde_json::to_value(&after).ok());
         in_transaction!(self, tx => {
-            sqlx::query("UPDATE workspaces SET settings = $2, domains = $3 WHERE id = $1")
+            sqlx::query("UPDATE workspaces SET settings = $2 WHERE id = $1")
                 .bind(before.id)
                 .bind(Json(settings))
-                .bind(Json(domains))
                 .execute(&mut *tx)
                 .await?;
             append_audit!(&mut *tx, &audit)?;

@@ -302,8 +302,9 @@ on_both_backends! {
     }
 
     async fn a_token_of_workspace_a_gets_404_for_everything_of_workspace_b(app: TestApp) {
-        let a = Ws::new(&app, "alpha").await;
+        // B first: it verifies example.com, the domain of its people.
         let b = Ws::new(&app, "beta").await;
+        let a = Ws::new(&app, "alpha").await;
         b.source("b-src").await;
         let member = b.member("zed@example.com").await;
         let group = b.group("B Team").await;

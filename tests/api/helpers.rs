@@ -194,6 +194,7 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.log_format = LogFormat::Text;
     settings.max_body_bytes = 256 * 1024;
     settings.database_max_connections = 5;
+    settings.dns_server = Some(crate::dns_support::test_dns().address);
     settings
 }
 
@@ -233,21 +234,56 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
 }
 
 impl TestApp {
-    /// Creates a workspace with every product and the domain example.com.
+    /// Creates a workspace with every product. The first workspace of a test verifies the
+    /// domain example.com (so it is the authority for the test's people); a verified domain
+    /// belongs to one workspace, so later ones verify none.
     pub async fn create_workspace(&self, slug: &str) -> Workspace {
+        let first = self.store.list_workspaces().await.expect("list").is_empty();
+        let domains = if first {
+            vec!["example.com".to_string()]
+        } else {
+            vec![]
+        };
+        self.create_workspace_with_domains(slug, &domains).await
+    }
+
+    /// Creates a workspace with every product and these verified domains (the operator's word).
+    pub async fn create_workspace_with_domains(&self, slug: &str, domains: &[String]) -> Workspace {
         self.store
             .create_workspace(
                 NewWorkspace {
                     slug: slug.into(),
                     name: format!("Workspace {slug}"),
                     products: gatehouse::access::Product::ALL.to_vec(),
-                    domains: vec!["example.com".into()],
+                    domains: domains.to_vec(),
                 },
                 &Actor::Cli,
                 None,
             )
             .await
             .expect("create workspace")
+    }
+
+    /// Adds a member on the operator's word (as the CLI does): linked to the person's account,
+    /// created if missing, whatever the workspace's domains. Returns the membership id.
+    pub async fn add_member_as_operator(&self, slug: &str, email: &str) -> Uuid {
+        let workspace = self.store.workspace_by_slug(slug).await.unwrap().unwrap();
+        let ctx = gatehouse::storage::ChangeContext {
+            actor: Actor::Cli,
+            request_id: None,
+            provenance: "cli",
+        };
+        let access = gatehouse::service::AccessService::new(self.store.clone());
+        let (member, _) = access
+            .add_member(
+                &workspace,
+                email,
+                gatehouse::access::MemberKind::Member,
+                &ctx,
+            )
+            .await
+            .expect("add member");
+        member.id
     }
 
     /// Issues a token and returns (id, secret).

@@ -1,11 +1,13 @@
 //! The integration suite: one binary, real servers on port 0, real databases. Every test that
 //! touches storage runs twice, on SQLite and on PostgreSQL (see `helpers::on_both_backends!`).
 
+mod dns_support;
 mod helpers;
 
 mod access;
 mod bridge;
 mod cli;
+mod domains;
 mod effective_grants;
 mod health;
 mod instances;

@@ -73,7 +73,7 @@ async fn login(
 on_both_backends! {
     async fn password_sign_in_sets_a_hardened_session_and_errors_stay_generic(app: TestApp) {
         let sso = SsoWorkspace::new(&app, false).await;
-        sso.member("pat@other.org").await;
+        app.add_member_as_operator("acme", "pat@other.org").await;
         set_password(&app.db.url, "pat@other.org", "a long enough password");
         // Email first: no SSO for other.org, so the password field appears.
         let (status, _, _, body) = login(&sso, "pat@other.org", None).await;
@@ -102,7 +102,7 @@ on_both_backends! {
 
     async fn repeated_failures_are_throttled_with_retry_after(app: TestApp) {
         let sso = SsoWorkspace::new(&app, false).await;
-        sso.member("pat@other.org").await;
+        app.add_member_as_operator("acme", "pat@other.org").await;
         set_password(&app.db.url, "pat@other.org", "a long enough password");
         for _ in 0..5 {
             assert_eq!(login(&sso, "pat@other.org", Some("wrong wrong wrong")).await.0, 401);

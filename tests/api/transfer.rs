@@ -6,7 +6,10 @@ use gatehouse::{
         catalog, Change, GrantOrigin, MemberKind, MemberSource, Product, Resource, ResourceRef,
         Scope, Subject, WorkspaceIndex,
     },
-    domain::{transfer::WorkspaceExport, Actor, TokenKind, Workspace, WorkspaceSettings},
+    domain::{
+        domains::VerifiedBy, transfer::WorkspaceExport, Actor, NewWorkspace, TokenKind, Workspace,
+        WorkspaceSettings,
+    },
     service::{AccessService, ServiceError},
     storage::{ChangeContext, Store},
 };
@@ -519,11 +522,22 @@ async fn round_trip_through_the_cli(app: &TestApp, backend: Backend) {
         scim_roles: true,
         ..Default::default()
     };
-    let domains = vec!["example.com".to_string(), "example.org".to_string()];
+    let current = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
+    app.store
+        .verify_domain(
+            current.id,
+            "example.org",
+            VerifiedBy::Operator,
+            true,
+            &Actor::Cli,
+            None,
+        )
+        .await
+        .unwrap();
     let current = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
     let source_ws = app
         .store
-        .update_workspace(&current, &settings, &domains, &Actor::Cli, None)
+        .update_workspace(&current, &settings, &Actor::Cli, None)
         .await
         .unwrap();
 
@@ -613,7 +627,7 @@ async fn round_trip_through_the_cli(app: &TestApp, backend: Backend) {
     let target_access = AccessService::new(target.clone());
     let target_ws = target.workspace_by_slug("acme").await.unwrap().unwrap();
     assert_eq!(target_ws.settings, settings);
-    assert_eq!(target_ws.domains, domains);
+    assert_eq!(target_ws.domains, ["example.com", "example.org"]);
     assert_eq!(target_ws.products, source_ws.products);
     let reexported = target_access.export_workspace("acme").await.unwrap();
     assert_eq!(comparable(reexported), comparable(from_file.clone()));
@@ -691,12 +705,31 @@ on_both_backends! {
         }
         assert!(target.list_workspaces().await.unwrap().is_empty());
 
-        // Accounts are global: a person who already has one keeps it.
-        let existing = target.ensure_account(&good.members[3].email).await.unwrap();
+        // Accounts are global: a person who already has one keeps it (here the person has
+        // an account through another workspace, and is of the imported workspace's domain).
+        let other = target
+            .create_workspace(
+                NewWorkspace {
+                    slug: "other".into(),
+                    name: "Other".into(),
+                    products: Product::ALL.to_vec(),
+                    domains: vec![],
+                },
+                &Actor::Cli,
+                None,
+            )
+            .await
+            .unwrap();
+        let (elsewhere, _) = target_access
+            .add_member(&other, &good.members[3].email, MemberKind::Member, &ctx())
+            .await
+            .unwrap();
+        let existing = target.membership_account(other.id, elsewhere.id).await.unwrap().unwrap();
         target_access.import_workspace(good.clone(), &ctx()).await.unwrap();
-        let member = target_access.member(&target.workspace_by_slug("acme").await.unwrap().unwrap(),
-            &good.members[3].id.to_string()).await.unwrap();
-        assert_eq!(member.account_id, existing);
+        let imported = target.workspace_by_slug("acme").await.unwrap().unwrap();
+        assert!(imported.is_authority_for(&good.members[3].email));
+        let linked = target.membership_account(imported.id, good.members[3].id).await.unwrap();
+        assert_eq!(linked, Some(existing));
 
         // Past validation, a failure in the database rolls everything back: here the
         // membership ids are taken already (imported before under another slug and id).
@@ -706,13 +739,13 @@ on_both_backends! {
         let err = target_access.import_workspace(clash, &ctx()).await.unwrap_err();
         assert!(matches!(err, ServiceError::Store(_)), "{err:?}");
         let slugs: Vec<String> = target.list_workspaces().await.unwrap().into_iter().map(|w| w.slug).collect();
-        assert_eq!(slugs, ["acme"]);
+        assert_eq!(slugs, ["acme", "other"]);
         // The same id under another slug is refused with a clear message.
         let mut renamed = good.clone();
         renamed.workspace.slug = "acme-renamed".into();
         let err = target_access.import_workspace(renamed, &ctx()).await.unwrap_err();
         assert!(err.to_string().contains("already exists here"), "{err}");
-        assert_eq!(target.list_workspaces().await.unwrap().len(), 1);
+        assert_eq!(target.list_workspaces().await.unwrap().len(), 2);
         target.close().await;
     }
 }

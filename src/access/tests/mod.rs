@@ -34,10 +34,10 @@ pub(super) fn r(t: &str, id: &str) -> ResourceRef {
 pub(super) fn member(id: Uuid, email: &str, kind: MemberKind, active: bool) -> Member {
     Member {
         id,
-        account_id: Uuid::from_u128(id.as_u128() + 1000),
         email: email.into(),
         kind,
         active,
+        awaiting_consent: false,
     }
 }
 

@@ -2,7 +2,7 @@
 //! SCIM tables, on PostgreSQL and SQLite alike.
 //!
 //! [`filter_sql`] turns a validated [`TypedFilter`] into a boolean SQL expression for
-//! `FROM memberships m JOIN accounts a …` ([`ScimTable::Users`]) or `FROM groups g`
+//! `FROM memberships m …` ([`ScimTable::Users`]) or `FROM groups g`
 //! ([`ScimTable::Groups`]); [`order_by`] gives one `ORDER BY` term. Every comparison value and
 //! every JSON path travels as a bind parameter ([`SqlBind`], numbered `$n` from the caller's
 //! first free placeholder, which both sqlx drivers accept); the SQL text holds only column
@@ -97,7 +97,7 @@ impl HasDialect for Sqlite {
 /// The SCIM resource type, which fixes the table aliases the SQL refers to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ScimTable {
-    /// Users: `FROM memberships m JOIN accounts a ON a.id = m.account_id`.
+    /// Users: `FROM memberships m`.
     Users,
     /// Groups: `FROM groups g` (members in `group_members`).
     Groups,
