@@ -287,7 +287,7 @@ macro_rules! write_change {
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {
-                        StoreError::on_unique_violation(
+                        StoreError::duplicate_if_unique(
                             e,
                             format!("{} is already a member of this workspace", member.email),
                         )
@@ -345,7 +345,7 @@ macro_rules! write_change {
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| {
-                    StoreError::on_unique_violation(
+                    StoreError::duplicate_if_unique(
                         e,
                         format!("a group named {:?} already exists", group.display_name),
                     )

@@ -82,7 +82,7 @@ macro_rules! write_side {
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| {
-                    StoreError::on_unique_violation(
+                    StoreError::duplicate_if_unique(
                         e,
                         format!("userName {user_name:?} is already taken in this workspace"),
                     )

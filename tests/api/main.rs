@@ -16,6 +16,8 @@ mod recordings;
 mod saml;
 mod scenarios;
 mod scim;
+mod scim_corners;
+mod scim_support;
 mod signin;
 mod sso_metadata;
 mod sso_support;
