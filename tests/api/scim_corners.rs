@@ -29,6 +29,34 @@ on_both_backends! {
         let (_, list) = scim.get("/Groups").await;
         assert_eq!(list["totalResults"], 1, "{list}");
     }
+
+    async fn meta_timestamp_filters_agree_with_the_rendered_values(app: TestApp) {
+        let scim = Scim::new(&app, "acme").await;
+        let id = scim.user("clock@example.com").await;
+        scim.user("other@example.com").await;
+        let (_, user) = scim.get(&format!("/Users/{id}")).await;
+        let (_, group) = scim.post("/Groups", json!({"schemas": [GROUP], "displayName": "Clocks"})).await;
+        for (resource, shown, endpoint) in [("User", &user, "/Users"), ("Group", &group, "/Groups")] {
+            for attr in ["lastModified", "created"] {
+                let at = shown["meta"][attr].as_str().unwrap();
+                // Rendered with milliseconds, e.g. 2026-05-01T10:00:00.123Z.
+                assert_eq!(at.len(), 24, "{at}");
+                let earlier = (chrono::DateTime::parse_from_rfc3339(at).unwrap()
+                    - chrono::Duration::milliseconds(1))
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                for (op, value, found) in [
+                    ("eq", at, true), ("ge", at, true), ("le", at, true),
+                    ("gt", at, false), ("lt", at, false), ("ne", at, false),
+                    ("gt", earlier.as_str(), true), ("eq", earlier.as_str(), false),
+                ] {
+                    let filter = format!(r#"meta.{attr} {op} "{value}" and id eq "{}""#, shown["id"].as_str().unwrap());
+                    let (status, list) = scim.get(&format!("{endpoint}?filter={}", urlencode(&filter))).await;
+                    assert_eq!(status, 200, "{filter}: {list}");
+                    assert_eq!(list["totalResults"], u64::from(found), "{resource}: {filter}");
+                }
+            }
+        }
+    }
 }
 
 /// Exactly one 201; every other answer a 409 with `scimType: uniqueness` (RFC 7644 §3.3).

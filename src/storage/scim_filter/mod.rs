@@ -36,10 +36,14 @@
 //!   `[…]` is matched element-wise for the core multi-valued User attributes (`emails`,
 //!   `phoneNumbers`, `ims`, `photos`, `addresses`, `entitlements`, `roles`,
 //!   `x509Certificates`); other sub-attributes are read as single values.
-//! - Dates: PostgreSQL compares `timestamptz`. SQLite holds the text sqlx writes (RFC 3339
-//!   with 0, 3, 6 or 9 fraction digits), which is normalised in SQL to a fixed-width UTC form
-//!   `YYYY-MM-DDTHH:MM:SS.fffffffff` and compared with the value formatted the same way, so
-//!   ordering is exact to the nanosecond, whatever the stored offset or fraction width.
+//! - Dates: `meta.created` and `meta.lastModified` compare at the precision they are rendered
+//!   (milliseconds, truncated), against the filter value at its full precision, so `eq` with
+//!   a resource's shown value finds it and `gt` does not. PostgreSQL compares
+//!   `date_trunc('milliseconds', …)` of the `timestamptz`. SQLite holds the text sqlx writes
+//!   (RFC 3339 with 0, 3, 6 or 9 fraction digits), which is normalised in SQL to a fixed-width
+//!   UTC form `YYYY-MM-DDTHH:MM:SS.fffffffff`, truncated to the millisecond, and compared with
+//!   the value formatted the same way, whatever the stored offset or fraction width. Sorting
+//!   uses the full stored precision (consistent with the rendered order).
 //! - Refused with [`FilterSqlError::Unsupported`] (`400 invalidFilter`): `password`; User
 //!   `groups` (computed; filter Groups by `members` instead); `meta` other than `created` and
 //!   `lastModified`; `id` with operators other than `eq` / `ne` / `pr`; Group `members`

@@ -5,7 +5,7 @@ use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::scim::filter::{AttrType, CompareOp, ResolvedAttr, TypedFilter, TypedValue};
 
-use super::emit::{like_pattern, sqlite_instant, sqlite_instant_text, Builder, JsonLoc};
+use super::emit::{like_pattern, sqlite_instant_millis, sqlite_instant_text, Builder, JsonLoc};
 use super::target::{self, CaseMode, Column, Purpose, Target, ValuePathKind};
 use super::{FilterSqlError, SqlBind};
 
@@ -278,14 +278,18 @@ impl Builder {
         }
     }
 
+    /// `meta.created` / `meta.lastModified` compared as they are rendered: truncated to the
+    /// millisecond (`resources::meta`), so `eq` finds a resource by the value it shows and
+    /// `gt` its own value never matches it. The filter value keeps its full precision.
     fn time_compare(&mut self, col: &str, op: CompareOp, at: DateTime<FixedOffset>) -> String {
         let at = at.with_timezone(&Utc);
         let op = sql_op(op);
         if self.pg() {
-            format!("({col} {op} {})", self.bind(SqlBind::Time(at)))
+            let p = self.bind(SqlBind::Time(at));
+            format!("(date_trunc('milliseconds', {col}) {op} {p})")
         } else {
             let p = self.text(sqlite_instant_text(at));
-            format!("({} {op} {p})", sqlite_instant(col))
+            format!("({} {op} {p})", sqlite_instant_millis(col))
         }
     }
 
