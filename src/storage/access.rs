@@ -14,6 +14,7 @@ use super::{
     audit::append_audit,
     in_transaction,
     side_writes::{write_side, SideWrite},
+    user_versions::touch_users,
     with_pool, Store, StoreError,
 };
 use crate::{
@@ -330,6 +331,8 @@ macro_rules! write_change {
             }
             Change::GroupUpserted { group } => {
                 let key = group.display_name.to_lowercase();
+                let renamed_from_other_than: Option<&str> = Some(&group.display_name);
+                touch_users!($tx, ws, now, members_of group.id, renamed_from_other_than renamed_from_other_than);
                 sqlx::query(
                     "INSERT INTO groups (id, workspace_id, display_name, display_name_key, \
                      external_id, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) \
@@ -352,6 +355,8 @@ macro_rules! write_change {
                 })?;
             }
             Change::GroupRemoved { group_id } => {
+                let deleted: Option<&str> = None;
+                touch_users!($tx, ws, now, members_of *group_id, renamed_from_other_than deleted);
                 sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'group' AND subject_id = $2")
                     .bind(ws)
                     .bind(group_id)
@@ -370,6 +375,7 @@ macro_rules! write_change {
             Change::GroupMembersAdded { group_id, membership_ids, source } => {
                 // Multi-row inserts: a 10,000-member PATCH is ten statements, not 10,000.
                 for chunk in membership_ids.chunks(1_000) {
+                    touch_users!($tx, ws, now, joining *group_id, chunk);
                     let values = (0..chunk.len())
                         .map(|i| format!("(${}, $1, $2, $3, $4)", i + 5))
                         .collect::<Vec<_>>()
@@ -391,6 +397,7 @@ macro_rules! write_change {
             }
             Change::GroupMembersRemoved { group_id, membership_ids } => {
                 for chunk in membership_ids.chunks(1_000) {
+                    touch_users!($tx, ws, now, leaving *group_id, chunk);
                     let list = (0..chunk.len())
                         .map(|i| format!("${}", i + 2))
                         .collect::<Vec<_>>()

@@ -21,6 +21,7 @@ pub mod sso;
 mod tokens;
 mod transfer;
 pub use tokens::TokenRejection;
+mod user_versions;
 mod workspaces;
 
 use std::{str::FromStr, time::Duration};

@@ -17,6 +17,7 @@ use super::{
     },
     audit::append_audit,
     in_transaction,
+    user_versions::touch_users,
     workspaces::{WorkspaceRow, WORKSPACE_COLUMNS},
     AuditedChange, ChangeContext, Store, StoreError,
 };

@@ -57,6 +57,80 @@ on_both_backends! {
             }
         }
     }
+
+    async fn a_users_version_moves_when_its_groups_change(app: TestApp) {
+        let scim = Scim::new(&app, "acme").await;
+        let alice = scim.user("alice@example.com").await;
+        let scim_group = scim.group("Engineers").await;
+        let (_, service) = app.issue_token("acme", gatehouse::domain::TokenKind::Service).await;
+        let (status, admin_group) = app.post("/v1/workspaces/acme/groups", &service, json!({"display_name": "Admins"})).await;
+        assert_eq!(status, 201, "{admin_group}");
+        let admin_group = admin_group["group"]["id"].as_str().unwrap().to_string();
+        let user_path = format!("/Users/{alice}");
+        let mut seen = conditional_get(&scim, &user_path, None).await;
+        let steps: [(&str, Value); 6] = [
+            ("joins by SCIM Group PATCH", json!({"scim": [{"op": "add", "path": "members", "value": [{"value": alice}]}]})),
+            ("joins by the admin API", json!({"admin_add": alice})),
+            ("its group is renamed", json!({"scim": [{"op": "replace", "path": "displayName", "value": "Engineering"}]})),
+            ("leaves by SCIM Group PATCH", json!({"scim": [{"op": "remove", "path": format!("members[value eq \"{alice}\"]")}]})),
+            ("joins again", json!({"scim": [{"op": "add", "path": "members", "value": [{"value": alice}]}]})),
+            ("its group is deleted", json!({"delete": true})),
+        ];
+        for (what, step) in steps {
+            // lastModified is shown to the millisecond: let one pass so it must move.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            if let Some(ops) = step.get("scim") {
+                let (status, body) = scim.patch(&format!("/Groups/{scim_group}"), ops.clone()).await;
+                assert_eq!(status, 204, "{what}: {body}");
+            } else if step.get("admin_add").is_some() {
+                let (status, body) = app.post(&format!("/v1/workspaces/acme/groups/{admin_group}/members"), &service,
+                    json!({"member": "alice@example.com"})).await;
+                assert_eq!(status, 200, "{what}: {body}");
+            } else {
+                let (status, body) = scim.send(reqwest::Method::DELETE, &format!("/Groups/{scim_group}"), None).await;
+                assert_eq!(status, 204, "{what}: {body}");
+            }
+            let now = conditional_get(&scim, &user_path, Some(&seen.etag)).await;
+            assert_ne!(now.etag, seen.etag, "{what}: the ETag must move");
+            assert!(now.last_modified > seen.last_modified, "{what}: {} then {}", seen.last_modified, now.last_modified);
+            assert_eq!(now.body["meta"]["version"], now.etag.as_str(), "{what}");
+            seen = now;
+        }
+        let groups: Vec<&str> = seen.body["groups"].as_array().unwrap().iter().map(|g| g["display"].as_str().unwrap()).collect();
+        assert_eq!(groups, ["Admins"]);
+        // Nothing changed since: the same ETag is 304.
+        let response = app.client.get(app.url(&format!("/scim/v2{user_path}"))).bearer_auth(&scim.token)
+            .header("If-None-Match", &seen.etag).send().await.unwrap();
+        assert_eq!(response.status(), 304);
+    }
+}
+
+/// A User as a conditional GET with `If-None-Match: old` answered it.
+struct Seen {
+    etag: String,
+    last_modified: String,
+    body: Value,
+}
+
+/// GET with `If-None-Match` (when given), which must answer 200 with a body.
+async fn conditional_get(scim: &Scim<'_>, path: &str, if_none_match: Option<&str>) -> Seen {
+    let mut request = scim
+        .app
+        .client
+        .get(scim.app.url(&format!("/scim/v2{path}")))
+        .bearer_auth(&scim.token);
+    if let Some(etag) = if_none_match {
+        request = request.header("If-None-Match", etag);
+    }
+    let response = request.send().await.unwrap();
+    assert_eq!(response.status(), 200, "the old ETag must not be 304");
+    let etag = response.headers()["etag"].to_str().unwrap().to_string();
+    let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+    Seen {
+        etag,
+        last_modified: body["meta"]["lastModified"].as_str().unwrap().to_string(),
+        body,
+    }
 }
 
 /// Exactly one 201; every other answer a 409 with `scimType: uniqueness` (RFC 7644 §3.3).
