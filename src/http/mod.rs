@@ -7,7 +7,7 @@ mod admin;
 mod auth;
 mod bridge;
 mod error;
-mod health;
+pub(crate) mod health;
 pub mod metrics;
 pub mod pages;
 pub mod request_context;

@@ -103,6 +103,58 @@ on_both_backends! {
             .header("If-None-Match", &seen.etag).send().await.unwrap();
         assert_eq!(response.status(), 304);
     }
+
+    async fn unknown_attributes_and_schemas_are_invalid_syntax(app: TestApp) {
+        let scim = Scim::new(&app, "acme").await;
+        let id = scim.user("known@example.com").await;
+        let user = |extra: Value| {
+            let mut body = json!({"schemas": [USER], "userName": "new@example.com"});
+            body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+            body
+        };
+        for (what, method, path, body) in [
+            ("unknown attribute", "POST", "/Users".to_string(), user(json!({"favouriteColour": "blue"}))),
+            ("unknown sub-attribute", "POST", "/Users".to_string(), user(json!({"name": {"nickname2": "x"}}))),
+            ("unknown schema URI", "POST", "/Users".to_string(),
+                json!({"schemas": [USER, "urn:example:params:scim:schemas:extension:acme:2.0:User"], "userName": "x@example.com"})),
+            ("unknown extension key", "POST", "/Users".to_string(),
+                user(json!({"urn:example:params:scim:schemas:extension:acme:2.0:User": {"badge": "7"}}))),
+            ("unknown attribute in PUT", "PUT", format!("/Users/{id}"), user(json!({"emails": [{"value": "known@example.com", "label": "x"}]}))),
+            ("unknown attribute in a pathless PATCH", "PATCH", format!("/Users/{id}"),
+                json!({"schemas": [crate::scim_support::PATCH], "Operations": [{"op": "replace", "value": {"shoeSize": 44}}]})),
+            ("unknown schema URI on a Group", "POST", "/Groups".to_string(),
+                json!({"schemas": [GROUP, USER], "displayName": "G"})),
+        ] {
+            let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+            let (status, body) = scim.send(method, &path, Some(body)).await;
+            assert_eq!((status, body["scimType"].as_str()), (400, Some("invalidSyntax")), "{what}: {body}");
+        }
+        // Entra ID's group URN stays accepted (and ignored).
+        let (status, body) = scim.post("/Groups", json!({"schemas": [GROUP,
+            "http://schemas.microsoft.com/2006/11/ResourceManagement/ADSCIM/2.0/Group"], "displayName": "Entra"})).await;
+        assert_eq!(status, 201, "{body}");
+    }
+
+    async fn type_sub_attributes_declare_canonical_values_and_the_profile_is_documented(app: TestApp) {
+        let scim = Scim::new(&app, "acme").await;
+        let (_, user) = scim.get(&format!("/Schemas/{USER}")).await;
+        for attr in user["attributes"].as_array().unwrap() {
+            if let Some(kind) = attr["subAttributes"].as_array().and_then(|subs| subs.iter().find(|s| s["name"] == "type")) {
+                let values = kind["canonicalValues"].as_array();
+                assert!(values.is_some_and(|v| !v.is_empty()), "{}.type declares no canonicalValues", attr["name"]);
+            }
+        }
+        let (status, config) = scim.get("/ServiceProviderConfig").await;
+        assert_eq!(status, 200);
+        let doc_url = config["documentationUri"].as_str().unwrap();
+        assert!(doc_url.starts_with(&app.address), "{doc_url}");
+        let doc = app.client.get(doc_url).send().await.unwrap();
+        assert_eq!(doc.status(), 200);
+        let text = doc.text().await.unwrap();
+        for needle in ["interoperability profile", "Deliberately not followed", "PATCH without `path`", "invalidSyntax"] {
+            assert!(text.contains(needle), "{needle}");
+        }
+    }
 }
 
 /// A User as a conditional GET with `If-None-Match: old` answered it.
