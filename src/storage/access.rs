@@ -284,7 +284,7 @@ macro_rules! write_change {
                     .bind($ctx.provenance)
                     .bind(now)
                     .bind(&member.email)
-                    .bind(member.email.to_lowercase())
+                    .bind($crate::domain::case_fold::fold_case(&member.email))
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {
@@ -293,6 +293,9 @@ macro_rules! write_change {
                             format!("{} is already a member of this workspace", member.email),
                         )
                     })?;
+                    // Shown as the User's email until a SCIM document says otherwise.
+                    let email_key = $crate::domain::case_fold::fold_case(&member.email);
+                    $crate::storage::member_emails::insert_member_email!($tx, ws, member.id, &email_key);
                 }
             }
             Change::MemberRemoved { membership_id } => {
@@ -323,6 +326,10 @@ macro_rules! write_change {
                     .bind(membership_id)
                     .execute(&mut *$tx)
                     .await?;
+                sqlx::query("DELETE FROM member_emails WHERE membership_id = $1")
+                    .bind(membership_id)
+                    .execute(&mut *$tx)
+                    .await?;
                 sqlx::query("DELETE FROM memberships WHERE id = $1 AND workspace_id = $2")
                     .bind(membership_id)
                     .bind(ws)
@@ -330,7 +337,7 @@ macro_rules! write_change {
                     .await?;
             }
             Change::GroupUpserted { group } => {
-                let key = group.display_name.to_lowercase();
+                let key = $crate::domain::case_fold::fold_case(&group.display_name);
                 let renamed_from_other_than: Option<&str> = Some(&group.display_name);
                 touch_users!($tx, ws, now, members_of group.id, renamed_from_other_than renamed_from_other_than);
                 sqlx::query(

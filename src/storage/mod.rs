@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod cache;
 mod error;
 mod invites;
+pub(crate) mod member_emails;
 pub mod scim;
 pub mod scim_filter;
 pub mod side_writes;
@@ -21,6 +22,7 @@ pub mod sso;
 mod tokens;
 mod transfer;
 pub use tokens::TokenRejection;
+mod upgrades;
 mod user_versions;
 mod workspaces;
 
@@ -154,6 +156,7 @@ impl Store {
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
         }
+        self.run_upgrades().await?;
         self.sync_role_catalog().await
     }
 

@@ -17,12 +17,14 @@ use super::{
     },
     audit::append_audit,
     in_transaction,
+    member_emails::{doc_email_keys, replace_member_emails},
     user_versions::touch_users,
     workspaces::{WorkspaceRow, WORKSPACE_COLUMNS},
     AuditedChange, ChangeContext, Store, StoreError,
 };
 use crate::{
     access::{Change, GroupInfo, Member, MemberKind, MemberSource, Scope},
+    domain::case_fold::fold_case,
     domain::{
         transfer::{
             ExportedGroup, ExportedGroupMember, ExportedMember, ExportedWorkspace, WorkspaceExport,
@@ -230,8 +232,11 @@ impl Store {
         const INSERT_ACCOUNT: &str = "INSERT INTO accounts (id, email, email_key, created_at) \
             VALUES ($1, $2, $3, $4) ON CONFLICT (email_key) DO NOTHING";
         const MEMBER_COLUMNS: &str = "UPDATE memberships SET provenance = $2, user_name = $3, \
-            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7 WHERE id = $1";
-        const GROUP_DOC: &str = "UPDATE groups SET scim_doc = $2 WHERE id = $1";
+            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7, \
+            scim_search = $8 WHERE id = $1";
+        const GROUP_DOC: &str = "UPDATE groups SET scim_doc = $2, scim_search = $3 WHERE id = $1";
+        let user_schema = crate::scim::schema::ResourceSchema::user();
+        let group_schema = crate::scim::schema::ResourceSchema::group();
         let revision = in_transaction!(self, tx => {
             let taken: Option<(String,)> =
                 sqlx::query_as("SELECT slug FROM workspaces WHERE slug = $1 OR id = $2")
@@ -295,10 +300,11 @@ impl Store {
                     .bind(m.id)
                     .bind(&m.provenance)
                     .bind(m.user_name.as_deref())
-                    .bind(m.user_name.as_ref().map(|u| u.to_lowercase()))
+                    .bind(m.user_name.as_deref().map(fold_case))
                     .bind(m.external_id.as_deref())
                     .bind(m.scim_doc.as_ref().map(Json))
                     .bind(m.sso_exempt)
+                    .bind(m.scim_doc.as_ref().map(|d| Json(user_schema.search_document(d))))
                     .execute(&mut *tx)
                     .await
                     .map_err(|e| {
@@ -307,11 +313,16 @@ impl Store {
                             format!("userName {:?} appears twice", m.user_name),
                         )
                     })?;
+                if let Some(scim_doc) = &m.scim_doc {
+                    let emails = doc_email_keys(scim_doc);
+                    replace_member_emails!(tx, workspace.id, m.id, &emails);
+                }
             }
             for g in doc.groups.iter().filter(|g| g.scim_doc.is_some()) {
                 sqlx::query(GROUP_DOC)
                     .bind(g.id)
                     .bind(g.scim_doc.as_ref().map(Json))
+                    .bind(g.scim_doc.as_ref().map(|d| Json(group_schema.search_document(d))))
                     .execute(&mut *tx)
                     .await?;
             }

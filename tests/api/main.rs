@@ -17,6 +17,7 @@ mod saml;
 mod scenarios;
 mod scim;
 mod scim_corners;
+mod scim_folding;
 mod scim_support;
 mod signin;
 mod sso_metadata;

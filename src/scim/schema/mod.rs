@@ -18,6 +18,7 @@ mod attribute;
 mod defs;
 pub(crate) mod doc;
 mod json;
+mod search;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

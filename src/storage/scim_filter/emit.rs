@@ -136,10 +136,12 @@ impl Builder {
         self.dialect == Dialect::Postgres
     }
 
+    /// The search document (`scim_search`): the SCIM document with case-insensitive strings
+    /// folded, which is what filters and sorting read.
     pub(super) fn doc(&self) -> &'static str {
         match self.table {
-            ScimTable::Users => "m.scim_doc",
-            ScimTable::Groups => "g.scim_doc",
+            ScimTable::Users => "m.scim_search",
+            ScimTable::Groups => "g.scim_search",
         }
     }
 

@@ -10,10 +10,12 @@
 //! On PostgreSQL every placeholder is cast to its type (`$3::text`, `$4::float8`): sqlx
 //! caches prepared statements by SQL text, so the text must fix the parameter types.
 //!
-//! Storage: `id`, `userName` / `displayName` (through the lower-cased `*_key` column unless
+//! Storage: `id`, `userName` / `displayName` (through the case-folded `*_key` column unless
 //! the schema says `caseExact`), `externalId`, `active`, `meta.created` and
 //! `meta.lastModified` are columns; Group `members` is the `group_members` table; everything
-//! else is read from the `scim_doc` JSON document (PostgreSQL `jsonb`, SQLite JSON text).
+//! else is read from the `scim_search` JSON document (PostgreSQL `jsonb`, SQLite JSON text):
+//! the SCIM document with the strings of every `caseExact: false` attribute case-folded
+//! (`ResourceSchema::search_document`).
 //!
 //! Semantics (the points the RFC leaves open):
 //! - Every leaf is two-valued: `not (…)` emits `NOT COALESCE((…), FALSE)`, so an absent
@@ -22,12 +24,13 @@
 //!   attribute that means "no value equals"; inside `attr[…]` it applies per value.
 //! - `pr`: present, not JSON `null`, and not an empty string, array or object.
 //!   `eq null` is `not (pr)` and `ne null` is `pr`.
-//! - Strings: case-insensitive attributes compare `lower()` of both sides (the `*_key`
-//!   columns against the value lower-cased the way the store lower-cases keys); ordering
-//!   comparisons and sorting use code-point order on both backends (`COLLATE "C"` on
-//!   PostgreSQL). A JSON value of another type than the attribute's never matches (the
-//!   string `"true"` is not the boolean `true`, the number `5` is not the string `"5"`).
-//!   SQLite's `lower()` folds ASCII letters only.
+//! - Strings: case-insensitive attributes compare the stored folded text (a `*_key` column or
+//!   the search document) with the value folded in Rust by the same rule, Unicode simple case
+//!   folding ([`crate::domain::case_fold`]); no SQL function decides case, so both backends
+//!   agree whatever their locale. Ordering comparisons and sorting use code-point order on
+//!   both backends (`COLLATE "C"` on PostgreSQL). A JSON value of another type than the
+//!   attribute's never matches (the string `"true"` is not the boolean `true`, the number `5`
+//!   is not the string `"5"`).
 //! - `co` / `sw` / `ew` use `LIKE … ESCAPE '\'` with `%`, `_` and `\` escaped; case-exact
 //!   attributes on SQLite (whose `LIKE` ignores ASCII case) use `instr` / `substr` instead.
 //! - Multi-valued attributes (`emails.value eq …`, `emails[type eq "work" and …]`) match when

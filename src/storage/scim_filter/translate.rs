@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::domain::case_fold::fold_case;
 use crate::scim::filter::{AttrType, CompareOp, ResolvedAttr, TypedFilter, TypedValue};
 
 use super::emit::{like_pattern, sqlite_instant_millis, sqlite_instant_text, Builder, JsonLoc};
@@ -296,16 +297,9 @@ impl Builder {
     /// A string comparison of SQL text `x` with `value` (not `ne`, handled by negation).
     fn string_op(&mut self, x: &str, mode: CaseMode, op: CompareOp, value: &str) -> String {
         let value = match mode {
-            CaseMode::PreLowered => value.to_lowercase(),
-            CaseMode::Exact | CaseMode::LowerSql => value.to_string(),
+            CaseMode::Folded => fold_case(value),
+            CaseMode::Exact => value.to_string(),
         };
-        let lower = mode == CaseMode::LowerSql;
-        let lhs = if lower {
-            format!("lower({x})")
-        } else {
-            x.to_string()
-        };
-        let rhs = |p: String| if lower { format!("lower({p})") } else { p };
         match op {
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew if value.is_empty() => {
                 format!("({x} IS NOT NULL)")
@@ -322,16 +316,17 @@ impl Builder {
                 }
             }
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                // Both sides are folded (or case-exact on PostgreSQL, whose LIKE keeps case).
                 let p = self.text(like_pattern(op, &value));
-                format!("({lhs} LIKE {} ESCAPE '\\')", rhs(p))
+                format!("({x} LIKE {p} ESCAPE '\\')")
             }
             CompareOp::Gt | CompareOp::Lt | CompareOp::Ge | CompareOp::Le if self.pg() => {
                 let v = self.text(value);
-                format!("({lhs} COLLATE \"C\" {} {})", sql_op(op), rhs(v))
+                format!("({x} COLLATE \"C\" {} {v})", sql_op(op))
             }
             _ => {
                 let v = self.text(value);
-                format!("({lhs} {} {})", sql_op(op), rhs(v))
+                format!("({x} {} {v})", sql_op(op))
             }
         }
     }
@@ -351,10 +346,11 @@ impl Builder {
         use AttrType as T;
         match (attr.info.attr_type, value) {
             (T::String | T::Reference | T::Binary, TypedValue::String(s)) => {
+                // The search document holds case-insensitive strings folded.
                 let mode = if attr.info.case_exact {
                     CaseMode::Exact
                 } else {
-                    CaseMode::LowerSql
+                    CaseMode::Folded
                 };
                 let test = self.string_op(&loc.val, mode, op, s);
                 Ok(format!("({} AND {test})", self.is_string(loc)))
