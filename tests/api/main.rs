@@ -18,6 +18,7 @@ mod scenarios;
 mod scim;
 mod scim_corners;
 mod scim_folding;
+mod scim_schema_truth;
 mod scim_support;
 mod signin;
 mod sso_metadata;

@@ -165,7 +165,8 @@ fn user_attributes() -> Vec<AttributeDef> {
         multi_complex(
             "emails",
             "Email addresses for the user.",
-            value("Email address, canonicalised per RFC 5321."),
+            // Unique per workspace (the `member_emails` index): an email names one person.
+            value("Email address, canonicalised per RFC 5321.").uniqueness(Uniqueness::Server),
             &["work", "home", "other"],
         ),
         multi_complex(
@@ -301,7 +302,10 @@ pub(super) fn group() -> ResourceSchema {
             name: "Group",
             description: "Group",
             attributes: vec![
-                string("displayName", "A human-readable name for the group.").required(),
+                // Unique per workspace, case-insensitively (the `display_name_key` index).
+                string("displayName", "A human-readable name for the group.")
+                    .required()
+                    .uniqueness(Uniqueness::Server),
                 complex(
                     "members",
                     "The members of the group.",

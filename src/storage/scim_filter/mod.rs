@@ -53,7 +53,8 @@
 //!   sub-attributes other than `value`, and `members.value` with operators other than
 //!   `eq` / `ne` / `pr`; comparing dateTime attributes kept in the JSON document (no safe
 //!   cast in SQL; `pr` and `eq null` work).
-//!   A non-UUID `id` or `members.value` is no error: it matches nothing (`1 = 0`).
+//!   A non-UUID `id` or `members.value` is no error: it matches nothing (`1 = 0`); ids are
+//!   caseExact, so only the lower-case spelling Gatehouse hands out matches.
 
 mod emit;
 mod order;

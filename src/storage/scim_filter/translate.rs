@@ -246,9 +246,12 @@ impl Builder {
         let TypedValue::String(text) = value else {
             return Err(refuse(attr, "expected a string"));
         };
+        // Ids are caseExact (RFC 7643 §3.1): only the spelling Gatehouse hands out matches.
         Ok(match uuid::Uuid::parse_str(text) {
-            Ok(id) => format!("({col} = {})", self.bind(SqlBind::Uuid(id))),
-            Err(_) => format!("({FALSE_SQL})"),
+            Ok(id) if id.to_string() == *text => {
+                format!("({col} = {})", self.bind(SqlBind::Uuid(id)))
+            }
+            _ => format!("({FALSE_SQL})"),
         })
     }
 
