@@ -1,9 +1,10 @@
 //! Domain types that are not part of the access model itself: workspaces (the tenants), API
-//! tokens, audit entries and the workspace export document. Pure data and validation;
-//! nothing here knows about HTTP or SQL.
+//! tokens, audit entries and the workspace export document, and the one case-folding rule
+//! (`case_fold`). Pure data and validation; nothing here knows about HTTP or SQL.
 
 pub mod audit;
 pub mod bridge;
+pub mod case_fold;
 pub mod domains;
 pub mod sso;
 pub mod token;

@@ -92,7 +92,7 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(what) => Self::NotFound(what),
-            StoreError::Conflict(msg) => Self::Conflict(msg),
+            StoreError::Conflict(msg) | StoreError::Duplicate(msg) => Self::Conflict(msg),
             StoreError::Invalid(msg) => Self::BadRequest(msg),
             StoreError::PreconditionFailed(msg) => Self::Conflict(msg),
             StoreError::InvalidFilter(msg) => Self::BadRequest(msg),

@@ -1,5 +1,6 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database
-//! answers too, within two seconds), and the API's OpenAPI document.
+//! answers too, within two seconds), the API's OpenAPI document, and the SCIM notes that
+//! ServiceProviderConfig's `documentationUri` points at (`docs/scim.md`).
 
 use std::time::Duration;
 
@@ -11,7 +12,20 @@ use super::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/v1/openapi.json", web::get().to(openapi));
+        .route("/v1/openapi.json", web::get().to(openapi))
+        .route(SCIM_DOC_PATH, web::get().to(scim_doc));
+}
+
+/// Where the SCIM notes are served; ServiceProviderConfig's `documentationUri`.
+pub const SCIM_DOC_PATH: &str = "/docs/scim.md";
+
+/// How Gatehouse implements SCIM: the profile rules it follows and those it does not.
+pub const SCIM_DOC: &str = include_str!("../../docs/scim.md");
+
+async fn scim_doc() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/markdown; charset=utf-8")
+        .body(SCIM_DOC)
 }
 
 /// The OpenAPI description of the admin and access API (kept beside the routes it describes).

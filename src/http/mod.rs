@@ -8,7 +8,7 @@ mod auth;
 mod bridge;
 mod domains;
 mod error;
-mod health;
+pub(crate) mod health;
 pub mod metrics;
 pub mod pages;
 pub mod request_context;

@@ -51,11 +51,8 @@ impl From<StoreError> for ScimError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound(what) => ScimError::not_found(format!("{what} not found")),
-            StoreError::Conflict(msg)
-                if msg.contains("already taken") || msg.contains("already exists") =>
-            {
-                ScimError::uniqueness(msg)
-            }
+            // Decided by a unique index: always `uniqueness`, whichever creator lost the race.
+            StoreError::Duplicate(msg) => ScimError::uniqueness(msg),
             StoreError::Conflict(msg) => ScimError::conflict(msg),
             StoreError::Invalid(msg) => ScimError::invalid_value(msg),
             StoreError::PreconditionFailed(msg) => ScimError::new(412, None, msg),

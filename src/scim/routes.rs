@@ -150,7 +150,7 @@ async fn service_provider_config(state: web::Data<AppState>) -> HttpResponse {
     let base = base_url(&state);
     let body = json!({
         "schemas": ["urn:ietf:params:scim:schemas:core:2.0:ServiceProviderConfig"],
-        "documentationUri": format!("{}/v1/openapi.json", state.settings.public_url),
+        "documentationUri": format!("{}{}", state.settings.public_url, crate::http::health::SCIM_DOC_PATH),
         "patch": { "supported": true },
         "bulk": { "supported": true, "maxOperations": BULK_MAX_OPERATIONS, "maxPayloadSize": state.settings.max_body_bytes },
         "filter": { "supported": true, "maxResults": MAX_RESULTS },

@@ -14,6 +14,7 @@ use super::{
     audit::append_audit,
     in_transaction,
     side_writes::{write_side, SideWrite},
+    user_versions::touch_users,
     with_pool, Store, StoreError,
 };
 use crate::{
@@ -281,7 +282,9 @@ macro_rules! write_change {
                     // A deactivated membership's SSO sessions into this workspace end at once.
                     end_sessions!($tx, ws, member.id, now);
                 }
-                let email_key = member.email.to_lowercase();
+                // Identity keys (the membership's and the account's email) are lower-cased, as
+                // the index looks them up; SCIM's email uniqueness folds (member_emails).
+                let email_key = member.email.trim().to_lowercase();
                 // A membership the person (or the domain's workspace, or the operator) vouched
                 // for names its account: the one with this email, created if the person has
                 // none yet. One awaiting the person names none. A linked membership keeps its
@@ -310,7 +313,7 @@ macro_rules! write_change {
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {
-                        StoreError::on_unique_violation(
+                        StoreError::duplicate_if_unique(
                             e,
                             format!("{} is already a member of this workspace", member.email),
                         )
@@ -335,11 +338,14 @@ macro_rules! write_change {
                     .execute(&mut *$tx)
                     .await
                     .map_err(|e| {
-                        StoreError::on_unique_violation(
+                        StoreError::duplicate_if_unique(
                             e,
                             format!("{} is already a member of this workspace", member.email),
                         )
                     })?;
+                    // Shown as the User's email until a SCIM document says otherwise.
+                    let shown = $crate::domain::case_fold::fold_case(&member.email);
+                    $crate::storage::member_emails::insert_member_email!($tx, ws, member.id, &shown);
                 }
             }
             Change::MemberRemoved { membership_id } => {
@@ -365,6 +371,11 @@ macro_rules! write_change {
                     .bind(ws)
                     .execute(&mut *$tx)
                     .await?;
+                sqlx::query("DELETE FROM member_emails WHERE membership_id = $1 AND workspace_id = $2")
+                    .bind(membership_id)
+                    .bind(ws)
+                    .execute(&mut *$tx)
+                    .await?;
                 sqlx::query("DELETE FROM memberships WHERE id = $1 AND workspace_id = $2")
                     .bind(membership_id)
                     .bind(ws)
@@ -372,7 +383,9 @@ macro_rules! write_change {
                     .await?;
             }
             Change::GroupUpserted { group } => {
-                let key = group.display_name.to_lowercase();
+                let key = $crate::domain::case_fold::fold_case(&group.display_name);
+                let renamed_from_other_than: Option<&str> = Some(&group.display_name);
+                touch_users!($tx, ws, now, members_of group.id, renamed_from_other_than renamed_from_other_than);
                 // A group id of another workspace is never updated: the WHERE makes the
                 // upsert touch no row, which is refused below.
                 let written = sqlx::query(
@@ -390,7 +403,7 @@ macro_rules! write_change {
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| {
-                    StoreError::on_unique_violation(
+                    StoreError::duplicate_if_unique(
                         e,
                         format!("a group named {:?} already exists", group.display_name),
                     )
@@ -404,6 +417,8 @@ macro_rules! write_change {
                 }
             }
             Change::GroupRemoved { group_id } => {
+                let deleted: Option<&str> = None;
+                touch_users!($tx, ws, now, members_of *group_id, renamed_from_other_than deleted);
                 sqlx::query("DELETE FROM grants WHERE workspace_id = $1 AND subject_type = 'group' AND subject_id = $2")
                     .bind(ws)
                     .bind(group_id)
@@ -423,6 +438,7 @@ macro_rules! write_change {
             Change::GroupMembersAdded { group_id, membership_ids, source } => {
                 // Multi-row inserts: a 10,000-member PATCH is ten statements, not 10,000.
                 for chunk in membership_ids.chunks(1_000) {
+                    touch_users!($tx, ws, now, joining *group_id, chunk);
                     let values = (0..chunk.len())
                         .map(|i| format!("(${}, $1, $2, $3, $4)", i + 5))
                         .collect::<Vec<_>>()
@@ -449,6 +465,7 @@ macro_rules! write_change {
             }
             Change::GroupMembersRemoved { group_id, membership_ids } => {
                 for chunk in membership_ids.chunks(1_000) {
+                    touch_users!($tx, ws, now, leaving *group_id, chunk);
                     let list = (0..chunk.len())
                         .map(|i| format!("${}", i + 3))
                         .collect::<Vec<_>>()

@@ -8,6 +8,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A value that a unique index of the database holds is already taken (a userName, a
+    /// group name, a member's email). Decided by the index, so racing writers all see it.
+    #[error("{0}")]
+    Duplicate(String),
     #[error("{0}")]
     Invalid(String),
     /// A SCIM filter or sort that cannot be run (RFC 7644 `invalidFilter`).
@@ -40,6 +44,18 @@ impl StoreError {
                     || db.message().contains("not in the grant's workspace") =>
             {
                 Self::Conflict(message.into())
+            }
+            _ => Self::Database(err),
+        }
+    }
+
+    /// Maps a unique-constraint violation to `Duplicate(message)`, anything else unchanged:
+    /// for the unique indexes behind SCIM's `uniqueness` (RFC 7644 §3.12), so that however a
+    /// race between creators is decided, every loser is told the same thing.
+    pub(crate) fn duplicate_if_unique(err: sqlx::Error, message: impl Into<String>) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => {
+                Self::Duplicate(message.into())
             }
             _ => Self::Database(err),
         }

@@ -15,6 +15,7 @@ pub mod cache;
 mod domains;
 mod error;
 mod invites;
+pub(crate) mod member_emails;
 pub mod scim;
 pub mod scim_filter;
 pub mod side_writes;
@@ -22,6 +23,8 @@ pub mod sso;
 mod tokens;
 mod transfer;
 pub use tokens::TokenRejection;
+mod upgrades;
+mod user_versions;
 mod workspaces;
 
 use std::{str::FromStr, time::Duration};
@@ -154,6 +157,7 @@ impl Store {
             Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
             Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
         }
+        self.run_upgrades().await?;
         self.sync_role_catalog().await
     }
 

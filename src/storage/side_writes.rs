@@ -95,23 +95,25 @@ macro_rules! write_side {
                 doc,
                 expected_version,
             } => {
+                let search = $crate::scim::schema::ResourceSchema::user().search_document(doc);
                 let updated = sqlx::query(
                     "UPDATE memberships SET user_name = $3, user_name_key = $4, external_id = $5, \
-                     scim_doc = $6, version = version + 1, updated_at = $7 \
+                     scim_doc = $6, scim_search = $9, version = version + 1, updated_at = $7 \
                      WHERE id = $1 AND workspace_id = $2 AND ($8 IS NULL OR version = $8)",
                 )
                 .bind(membership_id)
                 .bind(ws)
                 .bind(user_name)
-                .bind(user_name.to_lowercase())
+                .bind($crate::domain::case_fold::fold_case(user_name))
                 .bind(external_id.as_deref())
                 .bind(sqlx::types::Json(doc))
                 .bind($now)
                 .bind(*expected_version)
+                .bind(sqlx::types::Json(search))
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| {
-                    StoreError::on_unique_violation(
+                    StoreError::duplicate_if_unique(
                         e,
                         format!("userName {user_name:?} is already taken in this workspace"),
                     )
@@ -122,14 +124,23 @@ macro_rules! write_side {
                         "the user changed since the version you sent (If-Match)".into(),
                     ));
                 }
+                let emails = $crate::storage::member_emails::doc_email_keys(doc);
+                $crate::storage::member_emails::replace_member_emails!(
+                    $tx,
+                    ws,
+                    *membership_id,
+                    &emails
+                );
             }
             SideWrite::ScimGroup {
                 group_id,
                 doc,
                 expected_version,
             } => {
+                let search = $crate::scim::schema::ResourceSchema::group().search_document(doc);
                 let updated = sqlx::query(
-                    "UPDATE groups SET scim_doc = $3, version = version + 1, updated_at = $4 \
+                    "UPDATE groups SET scim_doc = $3, scim_search = $6, version = version + 1, \
+                     updated_at = $4 \
                      WHERE id = $1 AND workspace_id = $2 AND ($5 IS NULL OR version = $5)",
                 )
                 .bind(group_id)
@@ -137,6 +148,7 @@ macro_rules! write_side {
                 .bind(sqlx::types::Json(doc))
                 .bind($now)
                 .bind(*expected_version)
+                .bind(sqlx::types::Json(search))
                 .execute(&mut *$tx)
                 .await?
                 .rows_affected();

@@ -19,11 +19,14 @@ use super::{
     audit::append_audit,
     domains::{insert_claim, mark_verified},
     in_transaction,
+    member_emails::{doc_email_keys, replace_member_emails},
+    user_versions::touch_users,
     workspaces::{WorkspaceRow, WORKSPACE_COLUMNS},
     AuditedChange, ChangeContext, Store, StoreError,
 };
 use crate::{
     access::{Change, GroupInfo, Member, MemberKind, MemberSource, Scope},
+    domain::case_fold::fold_case,
     domain::{
         domains::VerifiedBy,
         transfer::{
@@ -242,10 +245,12 @@ impl Store {
             (id, slug, name, products, settings, revision, created_at) \
             VALUES ($1, $2, $3, $4, $5, 0, $6)";
         const MEMBER_COLUMNS: &str = "UPDATE memberships SET provenance = $2, user_name = $3, \
-            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7 \
-            WHERE id = $1 AND workspace_id = $8";
+            user_name_key = $4, external_id = $5, scim_doc = $6, sso_exempt = $7, \
+            scim_search = $8 WHERE id = $1 AND workspace_id = $9";
         const GROUP_DOC: &str =
-            "UPDATE groups SET scim_doc = $2 WHERE id = $1 AND workspace_id = $3";
+            "UPDATE groups SET scim_doc = $2, scim_search = $3 WHERE id = $1 AND workspace_id = $4";
+        let user_schema = crate::scim::schema::ResourceSchema::user();
+        let group_schema = crate::scim::schema::ResourceSchema::group();
         let member_ids: Vec<Uuid> = doc.members.iter().map(|m| m.id).collect();
         let group_ids: Vec<Uuid> = doc.groups.iter().map(|g| g.id).collect();
         let grant_ids: Vec<Uuid> = doc.grants.iter().map(|g| g.id).collect();
@@ -336,10 +341,11 @@ impl Store {
                     .bind(m.id)
                     .bind(&m.provenance)
                     .bind(m.user_name.as_deref())
-                    .bind(m.user_name.as_ref().map(|u| u.to_lowercase()))
+                    .bind(m.user_name.as_deref().map(fold_case))
                     .bind(m.external_id.as_deref())
                     .bind(m.scim_doc.as_ref().map(Json))
                     .bind(m.sso_exempt)
+                    .bind(m.scim_doc.as_ref().map(|d| Json(user_schema.search_document(d))))
                     .bind(workspace.id)
                     .execute(&mut *tx)
                     .await
@@ -349,11 +355,16 @@ impl Store {
                             format!("userName {:?} appears twice", m.user_name),
                         )
                     })?;
+                if let Some(scim_doc) = &m.scim_doc {
+                    let emails = doc_email_keys(scim_doc);
+                    replace_member_emails!(tx, workspace.id, m.id, &emails);
+                }
             }
             for g in doc.groups.iter().filter(|g| g.scim_doc.is_some()) {
                 sqlx::query(GROUP_DOC)
                     .bind(g.id)
                     .bind(g.scim_doc.as_ref().map(Json))
+                    .bind(g.scim_doc.as_ref().map(|d| Json(group_schema.search_document(d))))
                     .bind(workspace.id)
                     .execute(&mut *tx)
                     .await?;

@@ -2,83 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{on_both_backends, spawn_app, Backend, TestApp};
+use crate::helpers::{on_both_backends, spawn_app, Backend};
+use crate::scim_support::{urlencode, Scim, PATCH, USER};
 use gatehouse::domain::TokenKind;
-
-const USER: &str = "urn:ietf:params:scim:schemas:core:2.0:User";
-const GROUP: &str = "urn:ietf:params:scim:schemas:core:2.0:Group";
-const PATCH: &str = "urn:ietf:params:scim:api:messages:2.0:PatchOp";
-
-struct Scim<'a> {
-    app: &'a TestApp,
-    token: String,
-}
-
-impl<'a> Scim<'a> {
-    async fn new(app: &'a TestApp, slug: &str) -> Scim<'a> {
-        app.create_workspace(slug).await;
-        let (_, token) = app.issue_token(slug, TokenKind::Scim).await;
-        Scim { app, token }
-    }
-
-    async fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut req = self
-            .app
-            .client
-            .request(method, self.app.url(&format!("/scim/v2{path}")))
-            .bearer_auth(&self.token);
-        if let Some(body) = body {
-            req = req
-                .header("content-type", "application/scim+json")
-                .body(body.to_string());
-        }
-        let response = req.send().await.unwrap();
-        let status = response.status().as_u16();
-        let text = response.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body)).await
-    }
-
-    async fn patch(&self, path: &str, ops: Value) -> (u16, Value) {
-        self.send(
-            reqwest::Method::PATCH,
-            path,
-            Some(json!({"schemas": [PATCH], "Operations": ops})),
-        )
-        .await
-    }
-
-    async fn user(&self, user_name: &str) -> String {
-        let (status, body) = self
-            .post(
-                "/Users",
-                json!({"schemas": [USER], "userName": user_name,
-            "name": {"givenName": "G", "familyName": "F"},
-            "emails": [{"value": user_name, "type": "work", "primary": true}], "active": true}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body["id"].as_str().unwrap().to_string()
-    }
-
-    async fn group(&self, name: &str) -> String {
-        let (status, body) = self
-            .post(
-                "/Groups",
-                json!({"schemas": [GROUP], "displayName": name, "members": []}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
-        body["id"].as_str().unwrap().to_string()
-    }
-}
 
 on_both_backends! {
     async fn users_round_trip_and_filters_are_exact(app: TestApp) {
@@ -294,15 +220,4 @@ async fn fifty_concurrent_group_patches_lose_no_member() {
     assert!(statuses.iter().all(|s| *s == 204), "{statuses:?}");
     let (_, got) = scim.get(&format!("/Groups/{group}")).await;
     assert_eq!(got["members"].as_array().unwrap().len(), 50);
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }

@@ -109,9 +109,11 @@ pub(super) fn apply(
     target: &Target<'_>,
     value: Option<&Value>,
 ) -> Result<(), ScimError> {
+    // `members.value`, `$ref` and `type` are immutable (RFC 7643 §4.2; `display` is readOnly):
+    // a member is added or removed, never changed in place.
     if target.sub.is_some() {
-        return Err(ScimError::invalid_path(format!(
-            "\"{}\": member sub-attributes cannot be modified",
+        return Err(ScimError::mutability(format!(
+            "\"{}\": member sub-attributes are immutable; add or remove the member instead",
             target.text
         )));
     }

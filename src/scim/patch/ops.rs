@@ -129,7 +129,11 @@ impl<'s> Cx<'s> {
             let path = parse_patch_path(&text)
                 .and_then(|p| validate_patch_path(p, self.schema))
                 .map_err(|e| {
-                    ScimError::invalid_value(format!("unknown attribute \"{text}\" in value ({e})"))
+                    // Unknown attributes (and unknown schema URNs as keys) are `invalidSyntax`,
+                    // as the interoperability profile asks.
+                    ScimError::invalid_syntax(format!(
+                        "unknown attribute \"{text}\" in value ({e})"
+                    ))
                 })?;
             let target = self.target(&path, text)?;
             self.apply_target(work, op, &target, Some(value))?;

@@ -219,7 +219,7 @@ fn member_errors() {
         ),
         (
             json!([{"op": "replace", "path": "members[value eq \"a\"].value", "value": "b"}]),
-            "invalidPath",
+            "mutability",
         ),
         (
             json!([{"op": "replace", "path": "members.display", "value": "b"}]),

@@ -252,20 +252,26 @@ fn pathless_add_and_replace() {
 }
 
 #[test]
-fn pathless_unknown_keys_are_invalid_value() {
+fn pathless_unknown_keys_are_invalid_syntax() {
+    // Unknown attributes and schema URNs: the message does not follow the schema.
     for value in [
         json!({"nosuch": 1}),
         json!({"name.nosuch": "x"}),
         json!({"emails[": "x"}),
-        json!({ENT: "x"}),
         json!({"urn:x:y:attr": 1}),
+        json!({"urn:example:unknown:2.0:User": {"a": 1}}),
     ] {
         assert_eq!(
             failure_type(&bjensen(), json!([{"op": "add", "value": value.clone()}])),
-            "invalidValue",
+            "invalidSyntax",
             "{value}"
         );
     }
+    // A known extension with a value of the wrong type is a bad value, not bad syntax.
+    assert_eq!(
+        failure_type(&bjensen(), json!([{"op": "add", "value": {ENT: "x"}}])),
+        "invalidValue"
+    );
 }
 
 #[test]

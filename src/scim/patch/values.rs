@@ -96,8 +96,10 @@ pub(super) fn complex(
     };
     let mut out = Map::new();
     for (key, item) in fields {
+        // An unknown attribute is a message that does not follow the schema: `invalidSyntax`
+        // (the interoperability profile; RFC 7644 §3.12 leaves it open).
         let Some(sub) = def.sub(key) else {
-            return Err(ScimError::invalid_value(format!(
+            return Err(ScimError::invalid_syntax(format!(
                 "\"{path}\" has no sub-attribute \"{key}\""
             )));
         };

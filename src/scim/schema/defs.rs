@@ -19,6 +19,15 @@ pub const SCHEMA_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:Schema";
 /// URN of ResourceType resources (RFC 7643 §6).
 pub const RESOURCE_TYPE_URN: &str = "urn:ietf:params:scim:schemas:core:2.0:ResourceType";
 
+/// `canonicalValues` of `entitlements.type`. RFC 7643 §4.1.2 names no vocabulary; the
+/// interoperability profile asks every `type` to declare one. Like every canonical list these
+/// are suggestions for clients' mapping screens, not a closed set: other values are kept.
+const ENTITLEMENT_TYPES: &[&str] = &["work", "home", "other"];
+/// `canonicalValues` of `roles.type`: Entra ID sends its app roles with the first.
+const ROLE_TYPES: &[&str] = &["WindowsAzureActiveDirectoryRole", "other"];
+/// `canonicalValues` of `x509Certificates.type`.
+const CERTIFICATE_TYPES: &[&str] = &["work", "home", "other"];
+
 fn string(name: &'static str, description: &'static str) -> AttributeDef {
     AttributeDef::new(name, AttrType::String, description)
 }
@@ -156,7 +165,8 @@ fn user_attributes() -> Vec<AttributeDef> {
         multi_complex(
             "emails",
             "Email addresses for the user.",
-            value("Email address, canonicalised per RFC 5321."),
+            // Unique per workspace (the `member_emails` index): an email names one person.
+            value("Email address, canonicalised per RFC 5321.").uniqueness(Uniqueness::Server),
             &["work", "home", "other"],
         ),
         multi_complex(
@@ -218,13 +228,13 @@ fn user_attributes() -> Vec<AttributeDef> {
             "entitlements",
             "Entitlements of the user.",
             value("The value of an entitlement."),
-            &[],
+            ENTITLEMENT_TYPES,
         ),
         multi_complex(
             "roles",
             "Roles of the user.",
             value("The value of a role."),
-            &[],
+            ROLE_TYPES,
         ),
         multi_complex(
             "x509Certificates",
@@ -234,7 +244,7 @@ fn user_attributes() -> Vec<AttributeDef> {
                 AttrType::Binary,
                 "DER-encoded certificate, base64.",
             ),
-            &[],
+            CERTIFICATE_TYPES,
         ),
     ]
 }
@@ -292,7 +302,10 @@ pub(super) fn group() -> ResourceSchema {
             name: "Group",
             description: "Group",
             attributes: vec![
-                string("displayName", "A human-readable name for the group.").required(),
+                // Unique per workspace, case-insensitively (the `display_name_key` index).
+                string("displayName", "A human-readable name for the group.")
+                    .required()
+                    .uniqueness(Uniqueness::Server),
                 complex(
                     "members",
                     "The members of the group.",

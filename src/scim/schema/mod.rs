@@ -18,6 +18,7 @@ mod attribute;
 mod defs;
 pub(crate) mod doc;
 mod json;
+mod search;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -202,7 +203,8 @@ impl ResourceSchema {
     /// Checks a resource body's `schemas` (RFC 7643 §3): a non-empty array of
     /// strings holding the core URN; every URN must be the core schema, one
     /// of its extensions or an ignored URN. Errors are `400 invalidSyntax`
-    /// (missing or malformed) or `400 invalidValue` (unknown URN).
+    /// (missing, malformed or an unknown URN, as the interoperability profile asks) or
+    /// `400 invalidValue` (the core URN is missing).
     pub fn check_schemas(&self, schemas: Option<&Value>) -> Result<(), ScimError> {
         let Some(Value::Array(list)) = schemas else {
             return Err(ScimError::invalid_syntax(
@@ -217,7 +219,7 @@ impl ResourceSchema {
             if urn.eq_ignore_ascii_case(self.core.id) {
                 has_core = true;
             } else if self.extension(urn).is_none() && !self.is_ignored_urn(urn) {
-                return Err(ScimError::invalid_value(format!(
+                return Err(ScimError::invalid_syntax(format!(
                     "unknown schema \"{urn}\" for {}",
                     self.name
                 )));

@@ -156,9 +156,9 @@ fn resource_schemas_check_schemas() {
     );
     assert_eq!(
         kind(user, Some(json!([USER_URN, ENTRA_GROUP_URN]))),
-        Some("invalidValue")
+        Some("invalidSyntax")
     );
-    assert_eq!(kind(group, Some(json!([USER_URN]))), Some("invalidValue"));
+    assert_eq!(kind(group, Some(json!([USER_URN]))), Some("invalidSyntax"));
     assert_eq!(
         ResourceSchema::by_name("USER").map(|r| r.endpoint),
         Some("/Users")

@@ -71,6 +71,12 @@ pub(super) fn sqlite_instant(x: &str) -> String {
     )
 }
 
+/// [`sqlite_instant`] truncated to the millisecond (the fraction digits after the third
+/// become zeros), in the same fixed-width form, so it compares with [`sqlite_instant_text`].
+pub(super) fn sqlite_instant_millis(x: &str) -> String {
+    format!("(substr({}, 1, 23) || '000000')", sqlite_instant(x))
+}
+
 impl Builder {
     pub(super) fn new(table: ScimTable, dialect: Dialect, first: usize) -> Self {
         Builder {
@@ -130,10 +136,12 @@ impl Builder {
         self.dialect == Dialect::Postgres
     }
 
+    /// The search document (`scim_search`): the SCIM document with case-insensitive strings
+    /// folded, which is what filters and sorting read.
     pub(super) fn doc(&self) -> &'static str {
         match self.table {
-            ScimTable::Users => "m.scim_doc",
-            ScimTable::Groups => "g.scim_doc",
+            ScimTable::Users => "m.scim_search",
+            ScimTable::Groups => "g.scim_search",
         }
     }
 

@@ -10,10 +10,12 @@
 //! On PostgreSQL every placeholder is cast to its type (`$3::text`, `$4::float8`): sqlx
 //! caches prepared statements by SQL text, so the text must fix the parameter types.
 //!
-//! Storage: `id`, `userName` / `displayName` (through the lower-cased `*_key` column unless
+//! Storage: `id`, `userName` / `displayName` (through the case-folded `*_key` column unless
 //! the schema says `caseExact`), `externalId`, `active`, `meta.created` and
 //! `meta.lastModified` are columns; Group `members` is the `group_members` table; everything
-//! else is read from the `scim_doc` JSON document (PostgreSQL `jsonb`, SQLite JSON text).
+//! else is read from the `scim_search` JSON document (PostgreSQL `jsonb`, SQLite JSON text):
+//! the SCIM document with the strings of every `caseExact: false` attribute case-folded
+//! (`ResourceSchema::search_document`).
 //!
 //! Semantics (the points the RFC leaves open):
 //! - Every leaf is two-valued: `not (…)` emits `NOT COALESCE((…), FALSE)`, so an absent
@@ -22,12 +24,13 @@
 //!   attribute that means "no value equals"; inside `attr[…]` it applies per value.
 //! - `pr`: present, not JSON `null`, and not an empty string, array or object.
 //!   `eq null` is `not (pr)` and `ne null` is `pr`.
-//! - Strings: case-insensitive attributes compare `lower()` of both sides (the `*_key`
-//!   columns against the value lower-cased the way the store lower-cases keys); ordering
-//!   comparisons and sorting use code-point order on both backends (`COLLATE "C"` on
-//!   PostgreSQL). A JSON value of another type than the attribute's never matches (the
-//!   string `"true"` is not the boolean `true`, the number `5` is not the string `"5"`).
-//!   SQLite's `lower()` folds ASCII letters only.
+//! - Strings: case-insensitive attributes compare the stored folded text (a `*_key` column or
+//!   the search document) with the value folded in Rust by the same rule, Unicode simple case
+//!   folding ([`crate::domain::case_fold`]); no SQL function decides case, so both backends
+//!   agree whatever their locale. Ordering comparisons and sorting use code-point order on
+//!   both backends (`COLLATE "C"` on PostgreSQL). A JSON value of another type than the
+//!   attribute's never matches (the string `"true"` is not the boolean `true`, the number `5`
+//!   is not the string `"5"`).
 //! - `co` / `sw` / `ew` use `LIKE … ESCAPE '\'` with `%`, `_` and `\` escaped; case-exact
 //!   attributes on SQLite (whose `LIKE` ignores ASCII case) use `instr` / `substr` instead.
 //! - Multi-valued attributes (`emails.value eq …`, `emails[type eq "work" and …]`) match when
@@ -36,17 +39,22 @@
 //!   `[…]` is matched element-wise for the core multi-valued User attributes (`emails`,
 //!   `phoneNumbers`, `ims`, `photos`, `addresses`, `entitlements`, `roles`,
 //!   `x509Certificates`); other sub-attributes are read as single values.
-//! - Dates: PostgreSQL compares `timestamptz`. SQLite holds the text sqlx writes (RFC 3339
-//!   with 0, 3, 6 or 9 fraction digits), which is normalised in SQL to a fixed-width UTC form
-//!   `YYYY-MM-DDTHH:MM:SS.fffffffff` and compared with the value formatted the same way, so
-//!   ordering is exact to the nanosecond, whatever the stored offset or fraction width.
+//! - Dates: `meta.created` and `meta.lastModified` compare at the precision they are rendered
+//!   (milliseconds, truncated), against the filter value at its full precision, so `eq` with
+//!   a resource's shown value finds it and `gt` does not. PostgreSQL compares
+//!   `date_trunc('milliseconds', …)` of the `timestamptz`. SQLite holds the text sqlx writes
+//!   (RFC 3339 with 0, 3, 6 or 9 fraction digits), which is normalised in SQL to a fixed-width
+//!   UTC form `YYYY-MM-DDTHH:MM:SS.fffffffff`, truncated to the millisecond, and compared with
+//!   the value formatted the same way, whatever the stored offset or fraction width. Sorting
+//!   uses the full stored precision (consistent with the rendered order).
 //! - Refused with [`FilterSqlError::Unsupported`] (`400 invalidFilter`): `password`; User
 //!   `groups` (computed; filter Groups by `members` instead); `meta` other than `created` and
 //!   `lastModified`; `id` with operators other than `eq` / `ne` / `pr`; Group `members`
 //!   sub-attributes other than `value`, and `members.value` with operators other than
 //!   `eq` / `ne` / `pr`; comparing dateTime attributes kept in the JSON document (no safe
 //!   cast in SQL; `pr` and `eq null` work).
-//!   A non-UUID `id` or `members.value` is no error: it matches nothing (`1 = 0`).
+//!   A non-UUID `id` or `members.value` is no error: it matches nothing (`1 = 0`); ids are
+//!   caseExact, so only the lower-case spelling Gatehouse hands out matches.
 
 mod emit;
 mod order;

@@ -3,7 +3,7 @@
 use crate::scim::filter::{AttrType, ResolvedAttr};
 
 use super::emit::{sqlite_instant, Builder, JsonLoc};
-use super::target::{self, CaseMode, Column, Purpose, Target};
+use super::target::{self, Column, Purpose, Target};
 use super::{Dialect, FilterSqlError};
 
 type Result<T> = std::result::Result<T, FilterSqlError>;
@@ -60,12 +60,11 @@ pub(super) fn sort_expr(b: &mut Builder, attr: &ResolvedAttr) -> Result<String> 
 
 /// A column's sort key, and whether it is text.
 fn column_key(b: &Builder, column: Column, attr: &ResolvedAttr) -> (String, bool) {
-    let (col, mode) = column.expr(b.table, attr.info.case_exact);
+    let (col, _) = column.expr(b.table, attr.info.case_exact);
     match column {
         Column::Created | Column::LastModified if b.dialect == Dialect::Sqlite => {
             (sqlite_instant(col), false)
         }
-        _ if column.is_text() && mode == CaseMode::LowerSql => (format!("lower({col})"), true),
         _ => (col.to_string(), column.is_text()),
     }
 }
@@ -78,17 +77,11 @@ fn json_key(b: &Builder, loc: &JsonLoc, attr: &ResolvedAttr) -> Result<(String, 
         other => other,
     };
     Ok(match attr_type {
-        AttrType::String | AttrType::Reference | AttrType::Binary => {
-            let val = if attr.info.case_exact {
-                loc.val.clone()
-            } else {
-                format!("lower({})", loc.val)
-            };
-            (
-                format!("(CASE WHEN {} THEN {val} END)", b.is_string(loc)),
-                true,
-            )
-        }
+        // Case-insensitive strings are already folded in the search document.
+        AttrType::String | AttrType::Reference | AttrType::Binary => (
+            format!("(CASE WHEN {} THEN {} END)", b.is_string(loc), loc.val),
+            true,
+        ),
         AttrType::Integer | AttrType::Decimal => (b.number(loc), false),
         AttrType::Boolean => match b.dialect {
             Dialect::Postgres => (

@@ -49,11 +49,10 @@ pub(super) enum Column {
 pub(super) enum CaseMode {
     /// Byte for byte.
     Exact,
-    /// `lower()` of both sides in SQL.
-    LowerSql,
-    /// The column already holds the lower-cased text (a `*_key` column); the value is
-    /// lower-cased in Rust the same way the store lower-cases keys (`str::to_lowercase`).
-    PreLowered,
+    /// The stored text is already case-folded (a `*_key` column, or a string of the search
+    /// document); the value is folded in Rust by the same rule
+    /// ([`crate::domain::case_fold::fold_case`]), so no SQL function decides case.
+    Folded,
 }
 
 impl Column {
@@ -64,17 +63,12 @@ impl Column {
         match self {
             Column::Id => (pick("m.id", "g.id"), CaseMode::Exact),
             Column::UserName if case_exact => ("m.user_name", CaseMode::Exact),
-            Column::UserName => ("m.user_name_key", CaseMode::PreLowered),
+            Column::UserName => ("m.user_name_key", CaseMode::Folded),
             Column::DisplayName if case_exact => ("g.display_name", CaseMode::Exact),
-            Column::DisplayName => ("g.display_name_key", CaseMode::PreLowered),
-            Column::ExternalId => (
-                pick("m.external_id", "g.external_id"),
-                if case_exact {
-                    CaseMode::Exact
-                } else {
-                    CaseMode::LowerSql
-                },
-            ),
+            Column::DisplayName => ("g.display_name_key", CaseMode::Folded),
+            // `externalId` is caseExact (RFC 7643 §3.1; the schema test holds it to that), so
+            // its column has no folded twin.
+            Column::ExternalId => (pick("m.external_id", "g.external_id"), CaseMode::Exact),
             Column::Active => ("m.active", CaseMode::Exact),
             Column::Created => (pick("m.created_at", "g.created_at"), CaseMode::Exact),
             Column::LastModified => (pick("m.updated_at", "g.updated_at"), CaseMode::Exact),

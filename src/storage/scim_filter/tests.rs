@@ -66,14 +66,16 @@ fn values_and_paths_are_binds_numbered_from_the_first_placeholder() {
         let fragment = filter_sql(&filter, ScimTable::Users, dialect, 2).unwrap();
         assert!(!fragment.sql.contains("OR '1'"), "{}", fragment.sql);
         assert!(!fragment.sql.contains("title"), "{}", fragment.sql);
-        assert!(fragment.sql.contains("$2") && fragment.sql.contains("$4"));
+        assert!(fragment.sql.contains("$2") && fragment.sql.contains("$3"));
         if dialect == Dialect::Postgres {
             assert!(fragment.sql.contains("$3::text[]"), "{}", fragment.sql);
         }
-        assert!(!fragment.sql.contains("$5"), "{}", fragment.sql);
-        // userName's key is compared with the value lower-cased; title with lower() in SQL.
+        assert!(!fragment.sql.contains("$4"), "{}", fragment.sql);
+        // Both are case-insensitive: the folded key and the folded search document are
+        // compared with the value folded in Rust (one bind, shared), never lower() in SQL.
+        assert!(!fragment.sql.contains("lower("), "{}", fragment.sql);
         assert_eq!(fragment.binds[0], SqlBind::Text("x' or '1'='1".into()));
-        assert_eq!(fragment.binds.len(), 3);
+        assert_eq!(fragment.binds.len(), 2);
     }
 }
 

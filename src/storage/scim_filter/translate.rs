@@ -3,9 +3,10 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
+use crate::domain::case_fold::fold_case;
 use crate::scim::filter::{AttrType, CompareOp, ResolvedAttr, TypedFilter, TypedValue};
 
-use super::emit::{like_pattern, sqlite_instant, sqlite_instant_text, Builder, JsonLoc};
+use super::emit::{like_pattern, sqlite_instant_millis, sqlite_instant_text, Builder, JsonLoc};
 use super::target::{self, CaseMode, Column, Purpose, Target, ValuePathKind};
 use super::{FilterSqlError, SqlBind};
 
@@ -245,9 +246,12 @@ impl Builder {
         let TypedValue::String(text) = value else {
             return Err(refuse(attr, "expected a string"));
         };
+        // Ids are caseExact (RFC 7643 §3.1): only the spelling Gatehouse hands out matches.
         Ok(match uuid::Uuid::parse_str(text) {
-            Ok(id) => format!("({col} = {})", self.bind(SqlBind::Uuid(id))),
-            Err(_) => format!("({FALSE_SQL})"),
+            Ok(id) if id.to_string() == *text => {
+                format!("({col} = {})", self.bind(SqlBind::Uuid(id)))
+            }
+            _ => format!("({FALSE_SQL})"),
         })
     }
 
@@ -278,30 +282,27 @@ impl Builder {
         }
     }
 
+    /// `meta.created` / `meta.lastModified` compared as they are rendered: truncated to the
+    /// millisecond (`resources::meta`), so `eq` finds a resource by the value it shows and
+    /// `gt` its own value never matches it. The filter value keeps its full precision.
     fn time_compare(&mut self, col: &str, op: CompareOp, at: DateTime<FixedOffset>) -> String {
         let at = at.with_timezone(&Utc);
         let op = sql_op(op);
         if self.pg() {
-            format!("({col} {op} {})", self.bind(SqlBind::Time(at)))
+            let p = self.bind(SqlBind::Time(at));
+            format!("(date_trunc('milliseconds', {col}) {op} {p})")
         } else {
             let p = self.text(sqlite_instant_text(at));
-            format!("({} {op} {p})", sqlite_instant(col))
+            format!("({} {op} {p})", sqlite_instant_millis(col))
         }
     }
 
     /// A string comparison of SQL text `x` with `value` (not `ne`, handled by negation).
     fn string_op(&mut self, x: &str, mode: CaseMode, op: CompareOp, value: &str) -> String {
         let value = match mode {
-            CaseMode::PreLowered => value.to_lowercase(),
-            CaseMode::Exact | CaseMode::LowerSql => value.to_string(),
+            CaseMode::Folded => fold_case(value),
+            CaseMode::Exact => value.to_string(),
         };
-        let lower = mode == CaseMode::LowerSql;
-        let lhs = if lower {
-            format!("lower({x})")
-        } else {
-            x.to_string()
-        };
-        let rhs = |p: String| if lower { format!("lower({p})") } else { p };
         match op {
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew if value.is_empty() => {
                 format!("({x} IS NOT NULL)")
@@ -318,16 +319,17 @@ impl Builder {
                 }
             }
             CompareOp::Co | CompareOp::Sw | CompareOp::Ew => {
+                // Both sides are folded (or case-exact on PostgreSQL, whose LIKE keeps case).
                 let p = self.text(like_pattern(op, &value));
-                format!("({lhs} LIKE {} ESCAPE '\\')", rhs(p))
+                format!("({x} LIKE {p} ESCAPE '\\')")
             }
             CompareOp::Gt | CompareOp::Lt | CompareOp::Ge | CompareOp::Le if self.pg() => {
                 let v = self.text(value);
-                format!("({lhs} COLLATE \"C\" {} {})", sql_op(op), rhs(v))
+                format!("({x} COLLATE \"C\" {} {v})", sql_op(op))
             }
             _ => {
                 let v = self.text(value);
-                format!("({lhs} {} {})", sql_op(op), rhs(v))
+                format!("({x} {} {v})", sql_op(op))
             }
         }
     }
@@ -347,10 +349,11 @@ impl Builder {
         use AttrType as T;
         match (attr.info.attr_type, value) {
             (T::String | T::Reference | T::Binary, TypedValue::String(s)) => {
+                // The search document holds case-insensitive strings folded.
                 let mode = if attr.info.case_exact {
                     CaseMode::Exact
                 } else {
-                    CaseMode::LowerSql
+                    CaseMode::Folded
                 };
                 let test = self.string_op(&loc.val, mode, op, s);
                 Ok(format!("({} AND {test})", self.is_string(loc)))
