@@ -387,3 +387,90 @@ impl TestApp {
         self.issue_token(slug, TokenKind::Service).await.1
     }
 }
+
+/// Sets a password through the CLI (the operator's act; the password arrives on standard
+/// input), with a cheap hash.
+pub fn set_password(database_url: &str, email: &str, password: &str) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["password", "set", "--email", email])
+        .env("GATEHOUSE_DATABASE_URL", database_url)
+        .env("GATEHOUSE_ARGON2_MEMORY_KIB", "8192")
+        .env("GATEHOUSE_ARGON2_ITERATIONS", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+    assert!(child.wait().unwrap().success());
+}
+
+/// The value of the `gatehouse_session` cookie a response sets, if any.
+pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with("gatehouse_session=") && !v.starts_with("gatehouse_session=;"))
+        .map(|v| {
+            v.trim_start_matches("gatehouse_session=")
+                .split(';')
+                .next()
+                .unwrap()
+                .to_string()
+        })
+}
+
+impl TestApp {
+    /// Signs in at `/login` with a password, as a browser would; answers (status, session).
+    pub async fn password_login(&self, email: &str, password: &str) -> (u16, Option<String>) {
+        let client = test_client(reqwest::redirect::Policy::none());
+        let response = client
+            .post(self.url("/login"))
+            .form(&[("email", email), ("password", password), ("return_to", "/")])
+            .send()
+            .await
+            .expect("POST /login");
+        let cookie = session_cookie(&response);
+        (response.status().as_u16(), cookie)
+    }
+
+    /// Every session row (id, account, method, workspace, last seen, expiry, revocation), one
+    /// debug string each: to prove that something left sessions alone.
+    pub async fn session_rows(&self) -> Vec<String> {
+        use sqlx::Connection;
+        type Row = (
+            Uuid,
+            Uuid,
+            String,
+            Option<Uuid>,
+            chrono::DateTime<chrono::Utc>,
+            chrono::DateTime<chrono::Utc>,
+            Option<chrono::DateTime<chrono::Utc>>,
+        );
+        const SQL: &str = "SELECT id, account_id, method, workspace_id, last_seen_at, \
+            expires_at, revoked_at FROM sessions ORDER BY id";
+        let rows: Vec<Row> = if self.db.url.starts_with("sqlite:") {
+            let mut conn = sqlx::SqliteConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&mut conn).await.unwrap()
+        } else {
+            let mut conn = sqlx::PgConnection::connect(&self.db.url).await.unwrap();
+            sqlx::query_as(SQL).fetch_all(&mut conn).await.unwrap()
+        };
+        rows.iter().map(|r| format!("{r:?}")).collect()
+    }
+
+    /// `GET /v1/session` with a session cookie: (status, body).
+    pub async fn session_of(&self, cookie: &str) -> (u16, serde_json::Value) {
+        let response = self
+            .client
+            .get(self.url("/v1/session"))
+            .header("cookie", format!("gatehouse_session={cookie}"))
+            .send()
+            .await
+            .expect("GET /v1/session");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or_default())
+    }
+}

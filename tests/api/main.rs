@@ -25,6 +25,7 @@ mod scim_support;
 mod signin;
 mod sso_metadata;
 mod sso_support;
+mod tenancy;
 mod tokens;
 mod transfer;
 mod workspaces;

@@ -1,27 +1,11 @@
 //! Email/password sign-in, sessions, throttling and Require SSO.
 
-use std::{
-    io::Write,
-    process::{Command, Stdio},
-};
-
 use serde_json::json;
 
 use crate::{helpers::on_both_backends, sso_support::SsoWorkspace};
 
-/// Sets a password through the CLI (the password arrives on standard input).
 fn set_password(database_url: &str, email: &str, password: &str) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
-        .args(["password", "set", "--email", email])
-        .env("GATEHOUSE_DATABASE_URL", database_url)
-        .env("GATEHOUSE_ARGON2_MEMORY_KIB", "8192")
-        .env("GATEHOUSE_ARGON2_ITERATIONS", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
-    assert!(child.wait().unwrap().success());
+    crate::helpers::set_password(database_url, email, password)
 }
 
 /// Posts the login form; answers (status, session cookie, Location, body).

@@ -36,10 +36,16 @@ pub fn idp(args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-/// A workspace `acme` (domain example.com) trusting the test IdP, with a service token.
+/// A workspace trusting a test IdP, with a service token: `acme` (domain example.com, the
+/// IdP's first key) by default, or any workspace with its own IdP (`SsoWorkspace::custom`).
 pub struct SsoWorkspace<'a> {
     pub app: &'a TestApp,
+    pub slug: String,
     pub token: String,
+    /// The IdP's entity id.
+    pub idp_entity_id: String,
+    /// `idp.py --key` for this IdP's responses (`None`: the first key).
+    pub key: Option<&'static str>,
     /// A client that does not follow redirects and keeps no cookies.
     pub client: reqwest::Client,
 }
@@ -47,31 +53,67 @@ pub struct SsoWorkspace<'a> {
 impl<'a> SsoWorkspace<'a> {
     pub async fn new(app: &'a TestApp, allow_idp_initiated: bool) -> SsoWorkspace<'a> {
         app.create_workspace("acme").await;
-        let (_, token) = app.issue_token("acme", TokenKind::Service).await;
-        let metadata = idp(&[
+        Self::connect(app, "acme", IDP, None, allow_idp_initiated).await
+    }
+
+    /// Workspace `slug` with the verified `domains`, trusting its own IdP `idp_entity_id`
+    /// that signs with `key` (`Some("second")`: the test IdP's second key pair).
+    pub async fn custom(
+        app: &'a TestApp,
+        slug: &str,
+        domains: &[&str],
+        idp_entity_id: &str,
+        key: Option<&'static str>,
+        allow_idp_initiated: bool,
+    ) -> SsoWorkspace<'a> {
+        let domains: Vec<String> = domains.iter().map(|d| d.to_string()).collect();
+        app.create_workspace_with_domains(slug, &domains).await;
+        Self::connect(app, slug, idp_entity_id, key, allow_idp_initiated).await
+    }
+
+    async fn connect(
+        app: &'a TestApp,
+        slug: &str,
+        idp_entity_id: &str,
+        key: Option<&'static str>,
+        allow_idp_initiated: bool,
+    ) -> SsoWorkspace<'a> {
+        let (_, token) = app.issue_token(slug, TokenKind::Service).await;
+        let mut args = vec![
             "metadata",
             "--entity-id",
-            IDP,
+            idp_entity_id,
             "--sso-url",
             "https://idp.test/sso",
-        ]);
+        ];
+        if let Some(key) = key {
+            args.extend(["--cert", key]);
+        }
+        let metadata = idp(&args);
         let (status, body) = app
             .post(
-                "/v1/workspaces/acme/sso/connections",
+                &format!("/v1/workspaces/{slug}/sso/connections"),
                 &token,
                 json!({"metadata_xml": metadata, "allow_idp_initiated": allow_idp_initiated}),
             )
             .await;
         assert_eq!(status, 201, "{body}");
         let client = crate::helpers::test_client(reqwest::redirect::Policy::none());
-        SsoWorkspace { app, token, client }
+        SsoWorkspace {
+            app,
+            slug: slug.to_string(),
+            token,
+            idp_entity_id: idp_entity_id.to_string(),
+            key,
+            client,
+        }
     }
 
     pub async fn member(&self, email: &str) {
         let (status, body) = self
             .app
             .post(
-                "/v1/workspaces/acme/members",
+                &format!("/v1/workspaces/{}/members", self.slug),
                 &self.token,
                 json!({"email": email}),
             )
@@ -80,23 +122,27 @@ impl<'a> SsoWorkspace<'a> {
     }
 
     pub fn sp_entity(&self) -> String {
-        format!("{}/saml/acme/metadata", self.app.address)
+        format!("{}/saml/{}/metadata", self.app.address, self.slug)
     }
 
     pub fn acs(&self) -> String {
-        format!("{}/saml/acme/acs", self.app.address)
+        format!("{}/saml/{}/acs", self.app.address, self.slug)
     }
 
-    /// Arguments naming this SP for `idp.py response`/`attack`.
+    /// Arguments naming this SP and IdP for `idp.py response`/`attack`.
     pub fn sp_args(&self) -> Vec<String> {
-        vec![
+        let mut args = vec![
             "--entity-id".into(),
-            IDP.into(),
+            self.idp_entity_id.clone(),
             "--sp-entity-id".into(),
             self.sp_entity(),
             "--acs-url".into(),
             self.acs(),
-        ]
+        ];
+        if let Some(key) = self.key {
+            args.extend(["--key".into(), key.to_string()]);
+        }
+        args
     }
 
     /// Starts an SP-initiated login; returns (AuthnRequest id, RelayState).
@@ -105,7 +151,7 @@ impl<'a> SsoWorkspace<'a> {
             .client
             .get(
                 self.app
-                    .url(&format!("/saml/acme/login?return_to={return_to}")),
+                    .url(&format!("/saml/{}/login?return_to={return_to}", self.slug)),
             )
             .send()
             .await
