@@ -6,6 +6,9 @@ use std::{fmt, net::SocketAddr, path::Path, str::FromStr};
 
 use serde::Deserialize;
 
+mod network;
+pub use network::{NetworkSettings, DEFAULT_SAML_REQUESTS_PER_MINUTE};
+
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -43,6 +46,8 @@ pub struct Settings {
     /// A TOML file of group mapping rules applied at start-up (the file is the desired state
     /// of its rules).
     pub mapping_rules_file: Option<std::path::PathBuf>,
+    /// Trusted proxies, outbound allow list, metrics listener, SAML rate limit.
+    pub network: NetworkSettings,
 }
 
 /// Settings of sign-in.
@@ -98,6 +103,10 @@ struct FileSettings {
     argon2_iterations: Option<u32>,
     saml_clock_skew_seconds: Option<i64>,
     mapping_rules_file: Option<String>,
+    trusted_proxies: Option<String>,
+    outbound_allow: Option<String>,
+    metrics_bind: Option<String>,
+    saml_requests_per_minute: Option<u32>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -127,7 +136,11 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 13] = [
+const KEYS: [&str; 17] = [
+    "trusted_proxies",
+    "outbound_allow",
+    "metrics_bind",
+    "saml_requests_per_minute",
     "mapping_rules_file",
     "database_url",
     "bind",
@@ -192,6 +205,13 @@ impl Settings {
                 file.saml_clock_skew_seconds.map(|v| v.to_string()),
             ),
             ("mapping_rules_file", file.mapping_rules_file),
+            ("trusted_proxies", file.trusted_proxies),
+            ("outbound_allow", file.outbound_allow),
+            ("metrics_bind", file.metrics_bind),
+            (
+                "saml_requests_per_minute",
+                file.saml_requests_per_minute.map(|v| v.to_string()),
+            ),
         ];
         let values = KEYS
             .iter()
@@ -250,7 +270,19 @@ impl Settings {
                 }
             }
         };
+        let value = |key: &str| raw.get(key).map(|(_, v)| v.as_str());
+        let network = network::parse(
+            value("trusted_proxies"),
+            value("outbound_allow"),
+            value("metrics_bind"),
+            value("saml_requests_per_minute"),
+        )
+        .map_err(|(key, problem)| ConfigError {
+            setting: raw.get(key).map(|(o, _)| o.clone()).unwrap_or_default(),
+            problem,
+        })?;
         let settings = Settings {
+            network,
             database_url,
             bind,
             public_url: public_url.clone(),

@@ -5,7 +5,9 @@
 
 pub mod cache;
 pub mod invites;
+pub mod keyed_tasks;
 pub mod legacy;
+pub mod purge;
 pub mod rules;
 pub mod transfer;
 pub mod webhooks;

@@ -1,6 +1,6 @@
 //! Sign-in state: IdP connections, pending AuthnRequests (single use), the assertion replay
-//! cache (in the database, so every instance refuses a replay), and sessions (only a digest
-//! of the session token is stored).
+//! cache (in the database, so every instance refuses a replay). Sessions and password hashes
+//! are in `sessions.rs`.
 
 use chrono::{DateTime, Utc};
 use sqlx::types::Json;
@@ -8,13 +8,14 @@ use uuid::Uuid;
 
 use super::{audit::append_audit, in_transaction, with_pool, Store, StoreError};
 use crate::domain::{
-    sso::{AttributeMapping, IdpCertificate, Session, SessionMethod, SsoConnection},
+    sso::{AttributeMapping, IdpCertificate, SsoConnection},
     Actor, NewAuditEntry,
 };
 
 const CONNECTION_COLUMNS: &str = "id, workspace_id, idp_entity_id, sso_url, certificates, \
     metadata_xml, metadata_url, metadata_valid_until, refreshed_at, refresh_error, \
-    allow_idp_initiated, allow_sha1, attribute_mapping, created_at, updated_at";
+    allow_idp_initiated, allow_sha1, attribute_mapping, created_at, updated_at, \
+    certificates_changed_at";
 
 #[derive(sqlx::FromRow)]
 struct ConnectionRow {
@@ -33,6 +34,7 @@ struct ConnectionRow {
     attribute_mapping: Json<AttributeMapping>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
+    certificates_changed_at: Option<DateTime<Utc>>,
 }
 
 impl From<ConnectionRow> for SsoConnection {
@@ -53,6 +55,7 @@ impl From<ConnectionRow> for SsoConnection {
             attribute_mapping: r.attribute_mapping.0,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            certificates_changed_at: r.certificates_changed_at,
         }
     }
 }
@@ -65,6 +68,11 @@ pub struct RefreshedMetadata<'a> {
     pub valid_until: Option<DateTime<Utc>>,
 }
 
+/// The certificates as a set (order in the metadata does not matter).
+fn certificate_set(certs: &[IdpCertificate]) -> std::collections::BTreeSet<&str> {
+    certs.iter().map(|c| c.der.as_str()).collect()
+}
+
 /// A pending SP-initiated login.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingLogin {
@@ -72,19 +80,9 @@ pub struct PendingLogin {
     pub workspace_id: Uuid,
     pub connection_id: Uuid,
     pub return_to: String,
-}
-
-#[derive(sqlx::FromRow)]
-struct SessionRow {
-    id: Uuid,
-    account_id: Uuid,
-    email: String,
-    method: String,
-    workspace_id: Option<Uuid>,
-    csrf_digest: String,
-    created_at: DateTime<Utc>,
-    last_seen_at: DateTime<Utc>,
-    expires_at: DateTime<Utc>,
+    /// Digest of the browser-binding cookie the login was started with (the ACS requires the
+    /// same browser to bring the answer back).
+    pub browser_digest: Option<String>,
 }
 
 impl Store {
@@ -137,19 +135,52 @@ impl Store {
             .ok_or_else(|| StoreError::NotFound("saved connection".into()))
     }
 
-    /// Records the outcome of a metadata refresh.
+    /// Records the outcome of a metadata refresh. When the signing certificates changed, the
+    /// connection's `certificates_changed_at` is set and an audit entry written, in the same
+    /// transaction: a new trust anchor never arrives unnoticed.
     pub async fn record_sso_refresh(
         &self,
-        id: Uuid,
+        connection: &SsoConnection,
         result: Result<RefreshedMetadata<'_>, &str>,
     ) -> Result<(), StoreError> {
         let now = Utc::now();
-        with_pool!(self, pool => {
-            match result {
-                Ok(RefreshedMetadata { certificates, sso_url, xml, valid_until }) => {
+        let id = connection.id;
+        match result {
+            Ok(RefreshedMetadata {
+                certificates,
+                sso_url,
+                xml,
+                valid_until,
+            }) => {
+                let changed =
+                    certificate_set(certificates) != certificate_set(&connection.certificates);
+                let audit = changed.then(|| {
+                    let summary = |certs: &[IdpCertificate]| -> serde_json::Value {
+                        certs
+                            .iter()
+                            .map(|c| {
+                                serde_json::json!({
+                                    "sha256": crate::domain::token::digest(&c.der),
+                                    "not_after": c.not_after,
+                                })
+                            })
+                            .collect()
+                    };
+                    NewAuditEntry::new(
+                        connection.workspace_id,
+                        &Actor::System,
+                        "sso.connection.certificates_changed",
+                        format!("sso:{}", connection.idp_entity_id),
+                        None,
+                    )
+                    .before(Some(summary(&connection.certificates)))
+                    .after(Some(summary(certificates)))
+                });
+                in_transaction!(self, tx => {
                     sqlx::query(
                         "UPDATE sso_connections SET certificates = $2, sso_url = $3, metadata_xml = $4, \
-                         metadata_valid_until = $5, refreshed_at = $6, refresh_error = NULL, updated_at = $6 \
+                         metadata_valid_until = $5, refreshed_at = $6, refresh_error = NULL, updated_at = $6, \
+                         certificates_changed_at = CASE WHEN $7 THEN $6 ELSE certificates_changed_at END \
                          WHERE id = $1",
                     )
                     .bind(id)
@@ -158,18 +189,24 @@ impl Store {
                     .bind(xml)
                     .bind(valid_until)
                     .bind(now)
-                    .execute(pool)
+                    .bind(changed)
+                    .execute(&mut *tx)
                     .await?;
-                }
-                Err(error) => {
+                    if let Some(audit) = &audit {
+                        append_audit!(&mut *tx, audit)?;
+                    }
+                });
+            }
+            Err(error) => {
+                with_pool!(self, pool => {
                     sqlx::query("UPDATE sso_connections SET refresh_error = $2 WHERE id = $1")
                         .bind(id)
                         .bind(error)
                         .execute(pool)
                         .await?;
-                }
+                });
             }
-        });
+        }
         Ok(())
     }
 
@@ -221,7 +258,7 @@ impl Store {
         with_pool!(self, pool => {
             sqlx::query(
                 "INSERT INTO saml_requests (id, workspace_id, connection_id, relay_state, return_to, \
-                 created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                 created_at, expires_at, browser_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
             )
             .bind(&login.id)
             .bind(login.workspace_id)
@@ -230,6 +267,7 @@ impl Store {
             .bind(&login.return_to)
             .bind(Utc::now())
             .bind(expires_at)
+            .bind(login.browser_digest.as_deref())
             .execute(pool)
             .await?;
         });
@@ -244,7 +282,7 @@ impl Store {
     ) -> Result<Option<PendingLogin>, StoreError> {
         Ok(with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT id, workspace_id, connection_id, return_to FROM saml_requests \
+                "SELECT id, workspace_id, connection_id, return_to, browser_digest FROM saml_requests \
                  WHERE id = $1 AND workspace_id = $2 AND used_at IS NULL AND expires_at > $3",
             )
             .bind(id)
@@ -268,168 +306,59 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// The return path remembered under a RelayState (opaque, server-side).
-    pub async fn return_to_for_relay_state(
+    /// Takes the return path remembered under a RelayState of this workspace's open
+    /// AuthnRequests (an IdP that answers IdP-initiated but echoes our RelayState). Single
+    /// use: the request is marked used, so neither it nor its RelayState works again.
+    pub async fn take_relay_state(
         &self,
+        workspace_id: Uuid,
         relay_state: &str,
     ) -> Result<Option<String>, StoreError> {
-        let row: Option<(String,)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT return_to FROM saml_requests WHERE relay_state = $1")
-                .bind(relay_state)
-                .fetch_optional(pool)
+        let now = Utc::now();
+        in_transaction!(self, tx => {
+            let row: Option<(String, String)> = sqlx::query_as(
+                "SELECT id, return_to FROM saml_requests WHERE relay_state = $1 AND workspace_id = $2 \
+                 AND used_at IS NULL AND expires_at > $3",
+            )
+            .bind(relay_state)
+            .bind(workspace_id)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, return_to)) = row else {
+                return Ok(None);
+            };
+            let taken = sqlx::query("UPDATE saml_requests SET used_at = $2 WHERE id = $1 AND used_at IS NULL")
+                .bind(&id)
+                .bind(now)
+                .execute(&mut *tx)
                 .await?
-        });
-        Ok(row.map(|(r,)| r))
+                .rows_affected();
+            Ok::<_, StoreError>((taken == 1).then_some(return_to))
+        })
     }
 
     /// Records an assertion id; false when it was seen before (a replay). Expired entries
-    /// are swept on the way.
+    /// are removed by the purge task ([`Store::purge_expired`]), not on this hot path.
     pub async fn remember_assertion(
         &self,
         connection_id: Uuid,
         assertion_id: &str,
         expires_at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        let now = Utc::now();
-        in_transaction!(self, tx => {
-            sqlx::query("DELETE FROM saml_replay_cache WHERE expires_at < $1")
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            let inserted = sqlx::query(
+        let inserted = with_pool!(self, pool => {
+            sqlx::query(
                 "INSERT INTO saml_replay_cache (connection_id, assertion_id, expires_at) VALUES ($1, $2, $3) \
                  ON CONFLICT (connection_id, assertion_id) DO NOTHING",
             )
             .bind(connection_id)
             .bind(assertion_id)
             .bind(expires_at)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            Ok::<_, StoreError>(inserted == 1)
-        })
-    }
-
-    /// Starts a session; only the digests of its token and CSRF token are stored.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn create_session(
-        &self,
-        id: Uuid,
-        token_digest: &str,
-        csrf_digest: &str,
-        account_id: Uuid,
-        method: SessionMethod,
-        workspace_id: Option<Uuid>,
-        expires_at: DateTime<Utc>,
-    ) -> Result<(), StoreError> {
-        let now = Utc::now();
-        with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO sessions (id, token_digest, account_id, method, workspace_id, csrf_digest, \
-                 created_at, last_seen_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7, $8)",
-            )
-            .bind(id)
-            .bind(token_digest)
-            .bind(account_id)
-            .bind(method.as_str())
-            .bind(workspace_id)
-            .bind(csrf_digest)
-            .bind(now)
-            .bind(expires_at)
             .execute(pool)
-            .await?;
-        });
-        Ok(())
-    }
-
-    /// The live session with this token digest (not revoked, not expired, not idle for longer
-    /// than `idle`), touching `last_seen_at`; with the CSRF digest.
-    pub async fn live_session(
-        &self,
-        token_digest: &str,
-        idle: chrono::Duration,
-    ) -> Result<Option<(Session, String)>, StoreError> {
-        let now = Utc::now();
-        let row: Option<SessionRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT s.id, s.account_id, a.email, s.method, s.workspace_id, s.csrf_digest, \
-                 s.created_at, s.last_seen_at, s.expires_at FROM sessions s \
-                 JOIN accounts a ON a.id = s.account_id \
-                 WHERE s.token_digest = $1 AND s.revoked_at IS NULL AND s.expires_at > $2",
-            )
-            .bind(token_digest)
-            .bind(now)
-            .fetch_optional(pool)
             .await?
+            .rows_affected()
         });
-        let Some(row) = row.filter(|r| now - r.last_seen_at <= idle) else {
-            return Ok(None);
-        };
-        if now - row.last_seen_at > chrono::Duration::seconds(30) {
-            with_pool!(self, pool => {
-                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1")
-                    .bind(row.id)
-                    .bind(now)
-                    .execute(pool)
-                    .await?;
-            });
-        }
-        let method = if row.method == "sso" {
-            SessionMethod::Sso
-        } else {
-            SessionMethod::Password
-        };
-        Ok(Some((
-            Session {
-                id: row.id,
-                account_id: row.account_id,
-                email: row.email,
-                method,
-                workspace_id: row.workspace_id,
-                created_at: row.created_at,
-                last_seen_at: row.last_seen_at,
-                expires_at: row.expires_at,
-            },
-            row.csrf_digest,
-        )))
-    }
-
-    /// Ends one session (logout).
-    pub async fn revoke_session(&self, id: Uuid) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE sessions SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-                .bind(id)
-                .bind(Utc::now())
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
-    }
-
-    /// The account with this email and its password hash, if any.
-    pub async fn account_password(
-        &self,
-        email: &str,
-    ) -> Result<Option<(Uuid, Option<String>)>, StoreError> {
-        let row: Option<(Uuid, Option<String>)> = with_pool!(self, pool => {
-            sqlx::query_as("SELECT id, password_hash FROM accounts WHERE email_key = $1")
-                .bind(email.trim().to_lowercase())
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(row)
-    }
-
-    /// Sets an account's password hash.
-    pub async fn set_password_hash(&self, account_id: Uuid, hash: &str) -> Result<(), StoreError> {
-        with_pool!(self, pool => {
-            sqlx::query("UPDATE accounts SET password_hash = $2 WHERE id = $1")
-                .bind(account_id)
-                .bind(hash)
-                .execute(pool)
-                .await?;
-        });
-        Ok(())
+        Ok(inserted == 1)
     }
 
     /// Sets whether a member is exempt from Require SSO, audited.

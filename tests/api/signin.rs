@@ -24,15 +24,36 @@ fn set_password(database_url: &str, email: &str, password: &str) {
     assert!(child.wait().unwrap().success());
 }
 
-/// Posts the login form; answers (status, session cookie, Location, body).
+/// Opens the login page like a browser: answers (the pre-session cookie `name=value`, the
+/// form's CSRF token).
+pub async fn login_form(app: &crate::helpers::TestApp) -> (String, String) {
+    let client = crate::helpers::test_client(reqwest::redirect::Policy::none());
+    let response = client.get(app.url("/login")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let cookie =
+        crate::sso_support::set_cookie(&response, "gatehouse_form").expect("a pre-session cookie");
+    let html = response.text().await.unwrap();
+    let token = html
+        .split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a CSRF field")
+        .to_string();
+    (format!("gatehouse_form={cookie}"), token)
+}
+
+/// Posts the login form (with the page's CSRF token); answers (status, session cookie,
+/// Location or Retry-After, body).
 async fn login(
     sso: &SsoWorkspace<'_>,
     email: &str,
     password: Option<&str>,
 ) -> (u16, Option<String>, Option<String>, String) {
+    let (cookie, token) = login_form(sso.app).await;
     let mut form = vec![
         ("email", email.to_string()),
         ("return_to", "/home".to_string()),
+        ("csrf_token", token),
     ];
     if let Some(p) = password {
         form.push(("password", p.to_string()));
@@ -40,6 +61,7 @@ async fn login(
     let response = sso
         .client
         .post(sso.app.url("/login"))
+        .header("cookie", cookie)
         .form(&form)
         .send()
         .await
@@ -83,8 +105,9 @@ on_both_backends! {
         let (_, _, _, unknown) = login(&sso, "nobody@other.org", Some("not the password")).await;
         assert_eq!(status, 401);
         assert!(wrong.contains("The email or password is wrong.") && unknown.contains("The email or password is wrong."));
-        let response = sso.client.post(app.url("/login"))
-            .form(&[("email", "pat@other.org"), ("password", "a long enough password"), ("return_to", "//evil.com")])
+        let (form_cookie, token) = login_form(&app).await;
+        let response = sso.client.post(app.url("/login")).header("cookie", form_cookie)
+            .form(&[("email", "pat@other.org"), ("password", "a long enough password"), ("return_to", "//evil.com"), ("csrf_token", &token)])
             .send().await.unwrap();
         assert_eq!(response.status(), 303);
         assert_eq!(response.headers()["location"], "/", "never redirect off-site");
@@ -94,8 +117,10 @@ on_both_backends! {
         let me = sso.whoami(&cookie).await;
         assert_eq!(me["method"], "password");
         assert_eq!(me["workspaces"][0]["slug"], "acme");
-        // Logout ends the session.
-        sso.client.post(app.url("/logout")).header("cookie", format!("gatehouse_session={cookie}")).send().await.unwrap();
+        // Logout ends the session (the form carries the session's CSRF token).
+        let csrf = me["csrf_token"].as_str().unwrap().to_string();
+        sso.client.post(app.url("/logout")).header("cookie", format!("gatehouse_session={cookie}"))
+            .form(&[("csrf_token", csrf)]).send().await.unwrap();
         let after = sso.client.get(app.url("/v1/session")).header("cookie", format!("gatehouse_session={cookie}")).send().await.unwrap();
         assert_eq!(after.status(), 401);
     }
@@ -133,8 +158,11 @@ on_both_backends! {
         let password_session = |email: &'static str| {
             let client = sso.client.clone();
             let url = app.url("/login");
+            let app = &app;
             async move {
-                let r = client.post(url).form(&[("email", email), ("password", "a long enough password")]).send().await.unwrap();
+                let (form_cookie, token) = login_form(app).await;
+                let r = client.post(url).header("cookie", form_cookie)
+                    .form(&[("email", email), ("password", "a long enough password"), ("csrf_token", &token)]).send().await.unwrap();
                 assert_eq!(r.status(), 303);
                 r.headers()["set-cookie"].to_str().unwrap().trim_start_matches("gatehouse_session=").split(';').next().unwrap().to_string()
             }
