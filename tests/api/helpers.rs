@@ -355,6 +355,26 @@ macro_rules! on_both_backends_with {
 }
 pub(crate) use on_both_backends_with;
 
+/// Runs a `SELECT COUNT(*) …` on the test database directly.
+pub async fn count_rows(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Connection;
+    if app.db.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+        sqlx::query_as::<_, (i64,)>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .0
+    } else {
+        let mut conn = PgConnection::connect(&app.db.url).await.unwrap();
+        sqlx::query_as::<_, (i64,)>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .0
+    }
+}
+
 /// JSON calls with a bearer token, answering (status, body).
 impl TestApp {
     pub async fn call(
