@@ -41,7 +41,7 @@ pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 /// Attempts for one account evaluated at the same time.
 pub const IN_FLIGHT_PER_ACCOUNT: usize = 2;
 /// Attempts for one account waiting for their turn; more are refused at once.
-pub const WAITING_PER_ACCOUNT: usize = 16;
+pub const WAITING_PER_ACCOUNT: usize = 64;
 /// How long an attempt waits for its turn before it is refused.
 const TURN_WAIT: Duration = Duration::from_secs(5);
 /// Entries kept before forgotten ones are swept.

@@ -50,6 +50,7 @@ impl SamlError {
         };
         const LABELS: &[(&str, &str)] = &[
             ("sha-1", "algorithm"),
+            ("exactly one assertion", "wrapping"),
             ("doctype", "doctype"),
             ("comment", "comment"),
             ("nul", "encoding"),
@@ -57,6 +58,10 @@ impl SamlError {
             ("well-formed", "malformed"),
             ("elements", "limits"),
             ("attributes", "limits"),
+            ("deeper", "limits"),
+            ("cdata", "markup"),
+            ("processing instructions", "markup"),
+            ("entity", "markup"),
             ("transform", "transform"),
             ("algorithm", "algorithm"),
             ("authnstatement", "authn_statement"),

@@ -25,13 +25,8 @@ async fn assert_refused(sso: &SsoWorkspace<'_>, response: &str) {
     );
 }
 
-/// A signed response, decoded, changed by `edit`, encoded again.
-fn edited(sso: &SsoWorkspace<'_>, extra: &[&str], edit: impl Fn(String) -> String) -> String {
-    let xml = String::from_utf8(STANDARD.decode(sso.response(extra)).unwrap()).unwrap();
-    let changed = edit(xml.clone());
-    assert_ne!(changed, xml, "the edit changed nothing");
-    STANDARD.encode(changed)
-}
+/// A change to a response's XML.
+type Edit = Box<dyn Fn(String) -> String>;
 
 fn limit_saml(settings: &mut gatehouse::config::Settings) {
     settings.network.saml_requests_per_minute = 10;
@@ -95,14 +90,33 @@ on_both_backends! {
             let body = if body.starts_with("<?xml") { &body[body.find("?>").unwrap() + 2..] } else { body };
             format!("<?xml version=\"1.0\" encoding=\"{encoding}\"?>{body}")
         };
-        assert_refused(&sso, &edited(&sso, &alice, declared("ISO-8859-1"))).await;
-        assert_refused(&sso, &edited(&sso, &alice, declared("UTF-16"))).await;
-        assert_refused(&sso, &edited(&sso, &alice, |x| x.replacen("alice@example.com", "alice@example.com\u{0}", 1))).await;
-        assert_refused(&sso, &edited(&sso, &alice, |x| x.replacen("alice@example.com", "alice@<![CDATA[example.com]]>", 1))).await;
         let xslt = "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\"/>";
-        assert_refused(&sso, &edited(&sso, &alice, |x| x.replacen("<ds:Transforms>", &format!("<ds:Transforms>{xslt}"), 1))).await;
         let deep = format!("{}{}", "<x>".repeat(40), "</x>".repeat(40));
-        assert_refused(&sso, &edited(&sso, &alice, |x| x.replacen("</saml:Subject>", &format!("</saml:Subject>{deep}"), 1))).await;
+        let many = "<x/>".repeat(5_001);
+        let wide: String = (0..40).map(|i| format!(" a{i}=\"v\"")).collect();
+        let edits: Vec<(&str, Edit)> = vec![
+            ("only UTF-8", Box::new(declared("ISO-8859-1"))),
+            ("only UTF-8", Box::new(declared("UTF-16"))),
+            ("NUL", Box::new(|x: String| x.replacen("alice@example.com", "alice@example.com\u{0}", 1))),
+            ("CDATA", Box::new(|x: String| x.replacen("alice@example.com", "alice@<![CDATA[example.com]]>", 1))),
+            ("processing instructions", Box::new(|x: String| x.replacen("</saml:Subject>", "</saml:Subject><?evil x?>", 1))),
+            ("entity", Box::new(|x: String| x.replacen("alice@example.com", "alice@example.com&evil;", 1))),
+            ("transform", Box::new(move |x: String| x.replacen("<ds:Transforms>", &format!("<ds:Transforms>{xslt}"), 1))),
+            ("algorithm", Box::new(|x: String| x.replace("xmldsig-more#rsa-sha256", "xmldsig-more#rsa-md5"))),
+            ("deeper", Box::new(move |x: String| x.replacen("</saml:Subject>", &format!("</saml:Subject>{deep}"), 1))),
+            ("elements", Box::new(move |x: String| x.replacen("</saml:Subject>", &format!("</saml:Subject>{many}"), 1))),
+            ("attributes", Box::new(move |x: String| x.replacen("<saml:Subject>", &format!("<saml:Subject{wide}>"), 1))),
+        ];
+        for (reason, edit) in edits {
+            let xml = String::from_utf8(STANDARD.decode(sso.response(&alice)).unwrap()).unwrap();
+            let changed = edit(xml.clone());
+            assert_ne!(changed, xml, "the {reason} edit changed nothing");
+            // The precheck is what refuses it (before any lookup or signature check)…
+            let err = gatehouse::saml::precheck::precheck(&changed).unwrap_err();
+            assert!(err.to_string().contains(reason), "{reason}: {err}");
+            // …and the ACS refuses it with nothing created.
+            assert_refused(&sso, &STANDARD.encode(changed)).await;
+        }
         // The untouched response still signs alice in.
         assert_eq!(sso.post_acs(&sso.response(&alice), None).await.0, 303);
     }
