@@ -2,6 +2,7 @@
 //! client address may call the unauthenticated endpoints, and which addresses Gatehouse may
 //! itself connect to (webhooks, IdP metadata URLs).
 
+pub mod addresses;
 pub mod client_addr;
 pub mod outbound;
 pub mod rate_limit;

@@ -15,6 +15,7 @@ pub mod cache;
 mod error;
 mod invites;
 pub mod purge;
+mod saml_requests;
 pub mod scim;
 pub mod scim_filter;
 mod sessions;
