@@ -11,6 +11,7 @@ pub mod cli;
 pub mod config;
 pub mod domain;
 pub mod http;
+pub mod net;
 pub mod saml;
 pub mod scim;
 pub mod service;

@@ -2,7 +2,8 @@
 --
 -- Environment:
 --   BENCH_PATH   request path (default /login)
---   BENCH_BODY   the urlencoded form, e.g. email=u1%40example.com&password=…
+--   BENCH_BODY   the urlencoded form, e.g. email=u1%40example.com&password=…&csrf_token=…
+--   BENCH_COOKIE the login form's pre-session cookie (gatehouse_form=…), sent with every request
 --
 -- wrk counts answers >= 400 as errors, so a wrong password (401) or the throttle (429) shows
 -- up; anything else that is not the expected 303 is kept per thread and printed by done().
@@ -10,6 +11,8 @@
 local path = os.getenv("BENCH_PATH") or "/login"
 local body = os.getenv("BENCH_BODY") or error("BENCH_BODY is not set")
 local headers = { ["Content-Type"] = "application/x-www-form-urlencoded" }
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then headers["Cookie"] = cookie end
 
 local threads = {}
 function setup(thread)

@@ -314,6 +314,8 @@ def build_unsigned(opts, name_id: str | None = None) -> Built:
         a.attribute_statement = [attribute_statement(opts.attr, opts.attr_name_format)]
     else:
         a.attribute_statement = []
+    if getattr(opts, "no_authn_statement", False):
+        a.authn_statement = []
     return b
 
 
@@ -776,6 +778,8 @@ def add_response_options(p: argparse.ArgumentParser, attack: bool = False) -> No
                    help="IssueInstant (Response, Assertion, AuthnInstant) relative to now")
     p.add_argument("--issuer", default=None, help="override the Issuer of Response and Assertion")
     p.add_argument("--assertion-id", default=None)
+    p.add_argument("--no-authn-statement", action="store_true",
+                   help="leave out the AuthnStatement (the web-SSO profile requires one)")
     p.add_argument("--response-id", default=None)
     p.add_argument("--destination", default=None, help="override the Response Destination")
     p.add_argument("--recipient", default=None, help="override SubjectConfirmationData Recipient")

@@ -8,7 +8,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 
-use super::{passwords, sessions};
+use super::{form_csrf, passwords, sessions};
 use crate::{
     domain::sso::SessionMethod,
     http::{
@@ -97,10 +97,15 @@ fn summary(invite: &Invite, workspace: &crate::domain::Workspace) -> String {
     )
 }
 
-fn new_account_form(code: &str, message: Option<&str>) -> String {
+/// The name the new-account form's CSRF token is bound to: the form, and this invitation.
+fn form_name(code: &str) -> String {
+    format!("invite:{code}")
+}
+
+fn new_account_form(code: &str, csrf_field: &str, message: Option<&str>) -> String {
     format!(
         "{}<p>Choose a password for your new Gatehouse account.</p>\
-         <form method=\"post\" action=\"/invites/{}\">\
+         <form method=\"post\" action=\"/invites/{}\">{csrf_field}\
          <label for=\"password\">Password (at least {} characters)</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>\
          <label for=\"password_again\">The same password again</label>\
@@ -163,11 +168,27 @@ async fn show(
                     escape(&url_encode(&format!("/invites/{code}")))
                 )
             } else {
-                format!("{head}{}", new_account_form(&code, None))
+                let form = form_csrf::issue(&req, &state.settings.sign_in, &form_name(&code));
+                let body = format!("{head}{}", new_account_form(&code, &form.hidden_input(), None));
+                return form.attach(page(StatusCode::OK, "Invitation", &body));
             }
         }
     };
     page(StatusCode::OK, "Invitation", &body)
+}
+
+/// The new-account form again, with a message and a fresh CSRF field.
+fn new_account_again(
+    state: &AppState,
+    req: &HttpRequest,
+    code: &str,
+    head: &str,
+    status: StatusCode,
+    message: &str,
+) -> HttpResponse {
+    let form = form_csrf::issue(req, &state.settings.sign_in, &form_name(code));
+    let body = new_account_form(code, &form.hidden_input(), Some(message));
+    form.attach(page(status, "Invitation", &format!("{head}{body}")))
 }
 
 #[derive(Deserialize)]
@@ -217,13 +238,34 @@ async fn accept(
             (acceptor, false)
         }
         None => {
+            // A form posted from another site (no pre-session cookie or token) creates nothing.
+            let posted = form_csrf::verify(
+                &req,
+                &state.settings.sign_in,
+                &form_name(&code),
+                form.csrf_token.as_deref(),
+            );
+            if posted.is_err() {
+                let message = "The form expired. Choose your password again.";
+                return new_account_again(
+                    &state,
+                    &req,
+                    &code,
+                    &head,
+                    StatusCode::FORBIDDEN,
+                    message,
+                );
+            }
             let password = form.password.unwrap_or_default();
             if password != form.password_again.unwrap_or_default() {
-                let body = new_account_form(&code, Some("The two passwords differ."));
-                return page(
+                let message = "The two passwords differ.";
+                return new_account_again(
+                    &state,
+                    &req,
+                    &code,
+                    &head,
                     StatusCode::BAD_REQUEST,
-                    "Invitation",
-                    &format!("{head}{body}"),
+                    message,
                 );
             }
             let settings = state.settings.sign_in.clone();
@@ -235,12 +277,8 @@ async fn accept(
             match hashed {
                 Ok(Ok(password_hash)) => (Acceptor::NewPerson { password_hash }, true),
                 Ok(Err(problem)) => {
-                    let body = new_account_form(&code, Some(&problem));
-                    return page(
-                        StatusCode::BAD_REQUEST,
-                        "Invitation",
-                        &format!("{head}{body}"),
-                    );
+                    let status = StatusCode::BAD_REQUEST;
+                    return new_account_again(&state, &req, &code, &head, status, &problem);
                 }
                 Err(_) => return unavailable(),
             }

@@ -1,5 +1,7 @@
 //! `/login` (email first: SSO workspaces go to their IdP, everyone else gets a password
-//! field), `/logout`, the signed-in landing page `/`, and `GET /v1/session`.
+//! field), `/logout`, the signed-in landing page `/`, and `GET /v1/session`. Login forms carry
+//! a pre-session CSRF token (`form_csrf`), sign-out the session's; password attempts are
+//! reserved with the throttle before they are hashed.
 
 use std::time::Duration;
 
@@ -7,10 +9,12 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use secrecy::SecretString;
 use serde::Deserialize;
 use serde_json::json;
+use subtle::ConstantTimeEq;
 
 use super::{
+    form_csrf,
+    forms::{email_form, logout_form, password_form, LoginPage, LOGIN_FORM},
     passwords, sessions,
-    throttle::{ACCOUNT_LIMIT, ADDRESS_LIMIT},
 };
 use crate::{
     domain::sso::SessionMethod,
@@ -39,45 +43,54 @@ struct LoginQuery {
     email: Option<String>,
 }
 
-fn email_form(return_to: &str, email: &str, message: Option<&str>) -> String {
-    format!(
-        "<h1>Sign in to Gatehouse</h1>{}<form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"return_to\" value=\"{}\">\
-         <label for=\"email\">Work email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{}\" autofocus>\
-         <button type=\"submit\" id=\"continue\">Continue</button></form>",
-        message
-            .map(|m| format!("<p class=\"error\">{}</p>", escape(m)))
-            .unwrap_or_default(),
-        escape(return_to),
-        escape(email)
-    )
+/// The email of the browser's live session, if it has one (for the "signed in as" notice).
+async fn signed_in_as(state: &AppState, req: &HttpRequest) -> Option<String> {
+    sessions::current(state, req)
+        .await
+        .ok()
+        .flatten()
+        .map(|(s, _)| s.email)
 }
 
-fn password_form(return_to: &str, email: &str, message: Option<&str>) -> String {
-    format!(
-        "<h1>Sign in to Gatehouse</h1>{}<form method=\"post\" action=\"/login\">\
-         <input type=\"hidden\" name=\"return_to\" value=\"{}\">\
-         <label for=\"email\">Work email</label>\
-         <input id=\"email\" name=\"email\" type=\"email\" autocomplete=\"username\" required value=\"{}\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\" required autofocus>\
-         <button type=\"submit\" id=\"sign-in\">Sign in</button></form>",
-        message
-            .map(|m| format!("<p class=\"error\">{}</p>", escape(m)))
-            .unwrap_or_default(),
-        escape(return_to),
-        escape(email)
-    )
+/// A login page (`which` renders the email or password step) with a fresh CSRF field.
+async fn login_form_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    which: fn(&LoginPage<'_>) -> String,
+    return_to: &str,
+    email: &str,
+    message: Option<&str>,
+) -> HttpResponse {
+    let form = form_csrf::issue(req, &state.settings.sign_in, LOGIN_FORM);
+    let signed_in = signed_in_as(state, req).await;
+    let body = which(&LoginPage {
+        return_to,
+        email,
+        message,
+        csrf_field: &form.hidden_input(),
+        signed_in_as: signed_in.as_deref(),
+    });
+    form.attach(page(status, "Sign in", &body))
 }
 
-async fn login_page(query: web::Query<LoginQuery>) -> HttpResponse {
+async fn login_page(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    query: web::Query<LoginQuery>,
+) -> HttpResponse {
     let return_to = safe_return_path(query.return_to.as_deref());
-    page(
+    let email = query.email.as_deref().unwrap_or("");
+    login_form_page(
+        &state,
+        &req,
         StatusCode::OK,
-        "Sign in",
-        &email_form(&return_to, query.email.as_deref().unwrap_or(""), None),
+        email_form,
+        &return_to,
+        email,
+        None,
     )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -85,32 +98,41 @@ struct LoginForm {
     email: String,
     password: Option<String>,
     return_to: Option<String>,
-}
-
-/// The person picks which workspace's IdP signs them in (or their password).
-fn sso_choice(slugs: &[String], return_to: &str, email: &str) -> String {
-    let links: String = slugs
-        .iter()
-        .map(|slug| {
-            format!(
-                "<li><a href=\"/saml/{}/login?return_to={}\">{}</a></li>",
-                escape(&url_encode(slug)),
-                escape(&url_encode(return_to)),
-                escape(slug)
-            )
-        })
-        .collect();
-    format!(
-        "<h1>Sign in to Gatehouse</h1><p>Sign in with the identity provider of:</p><ul>{links}</ul>{}",
-        password_form(return_to, email, None)
-            .trim_start_matches("<h1>Sign in to Gatehouse</h1>")
-    )
+    csrf_token: Option<String>,
 }
 
 fn redirect(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
         .insert_header(("Location", location))
         .finish()
+}
+
+fn unavailable() -> HttpResponse {
+    error_page(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Sign-in unavailable",
+        "Try again in a moment.",
+    )
+}
+
+fn too_many(wait: Duration) -> HttpResponse {
+    tracing::warn!(
+        login.throttled = true,
+        "login: attempt refused by the throttle"
+    );
+    let mut response = page(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too many attempts",
+        "<h1>Too many attempts</h1><p class=\"error\">Too many sign-in attempts. Wait a moment and try again.</p>\
+         <p><a href=\"/login\">Back to sign-in</a></p>",
+    );
+    let seconds = wait.max(Duration::from_secs(1)).as_secs().to_string();
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds) {
+        response
+            .headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 async fn login_submit(
@@ -121,83 +143,91 @@ async fn login_submit(
     let form = form.into_inner();
     let return_to = safe_return_path(form.return_to.as_deref());
     let email = form.email.trim().to_string();
+    // Login CSRF: a post without this browser's form token (another site's form) signs
+    // nobody in, and reveals nothing about the account.
+    if let Err(why) = form_csrf::verify(
+        &req,
+        &state.settings.sign_in,
+        LOGIN_FORM,
+        form.csrf_token.as_deref(),
+    ) {
+        tracing::info!(login.outcome = "csrf", reason = %why, "login: form refused");
+        let message =
+            "This sign-in form expired or was sent from another site. Please sign in again.";
+        return login_form_page(
+            &state,
+            &req,
+            StatusCode::FORBIDDEN,
+            email_form,
+            &return_to,
+            &email,
+            Some(message),
+        )
+        .await;
+    }
     let Some((_, domain)) = email
         .rsplit_once('@')
         .filter(|(l, d)| !l.is_empty() && !d.is_empty())
     else {
-        return page(
+        let message = "Enter your work email address.";
+        return login_form_page(
+            &state,
+            &req,
             StatusCode::BAD_REQUEST,
-            "Sign in",
-            &email_form(&return_to, &email, Some("Enter your work email address.")),
-        );
+            email_form,
+            &return_to,
+            &email,
+            Some(message),
+        )
+        .await;
     };
     let password = match form.password.filter(|p| !p.is_empty()) {
         Some(p) => SecretString::from(p),
         None => {
             // Email first: a domain that signs in with SSO goes straight to its IdP.
             // Only a workspace that verified the domain routes it to its IdP.
+            // Only the workspace that verified the domain routes it to its IdP (a verified
+            // domain belongs to one workspace, so there is never a choice to offer).
             return match state.store.sso_workspaces_for_domain(domain).await {
-                Ok(slugs) if slugs.len() == 1 => redirect(&format!(
+                Ok(slugs) if !slugs.is_empty() => redirect(&format!(
                     "/saml/{}/login?return_to={}",
                     slugs[0],
                     url_encode(&return_to)
                 )),
-                Ok(slugs) if !slugs.is_empty() => page(
-                    StatusCode::OK,
-                    "Sign in",
-                    &sso_choice(&slugs, &return_to, &email),
-                ),
-                Ok(_) => page(
-                    StatusCode::OK,
-                    "Sign in",
-                    &password_form(&return_to, &email, None),
-                ),
+                Ok(_) => {
+                    login_form_page(
+                        &state,
+                        &req,
+                        StatusCode::OK,
+                        password_form,
+                        &return_to,
+                        &email,
+                        None,
+                    )
+                    .await
+                }
                 Err(err) => {
                     tracing::error!(error = %err, "login: cannot look up SSO workspaces");
-                    error_page(
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "Sign-in unavailable",
-                        "Try again in a moment.",
-                    )
+                    unavailable()
                 }
             };
         }
     };
-    let account_key = format!("account:{}", email.to_lowercase());
-    let address_key = format!(
-        "address:{}",
-        req.peer_addr()
-            .map(|a| a.ip().to_string())
-            .unwrap_or_default()
-    );
-    let throttle = &state.throttle;
-    let wait = throttle
-        .blocked(&account_key, ACCOUNT_LIMIT)
-        .or_else(|| throttle.blocked(&address_key, ADDRESS_LIMIT));
-    if let Some(wait) = wait {
-        tracing::warn!(login.throttled = true, "login: too many failed attempts");
-        let mut response = page(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            "<h1>Too many attempts</h1><p class=\"error\">Too many failed sign-ins. Wait a few minutes and try again.</p>",
-        );
-        let seconds = wait.max(Duration::from_secs(1)).as_secs().to_string();
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&seconds) {
-            response
-                .headers_mut()
-                .insert(actix_web::http::header::RETRY_AFTER, value);
-        }
-        return response;
-    }
+    // Reserve the attempt before any hashing: the check and the count are one step.
+    let attempt = match state
+        .throttle
+        .reserve(&email.to_lowercase(), state.client_ip(&req))
+        .await
+    {
+        Ok(attempt) => attempt,
+        Err(wait) => return too_many(wait),
+    };
     let account = match state.store.account_password(&email).await {
         Ok(a) => a,
         Err(err) => {
             tracing::error!(error = %err, "login: cannot read the account");
-            return error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in unavailable",
-                "Try again in a moment.",
-            );
+            attempt.abandoned();
+            return unavailable();
         }
     };
     let settings = state.settings.sign_in.clone();
@@ -214,20 +244,30 @@ async fn login_submit(
     let account_id = match (ok, account) {
         (true, Some((id, _))) => id,
         _ => {
-            throttle.fail(&account_key);
-            throttle.fail(&address_key);
+            attempt.failed();
             tracing::info!(
                 login.outcome = "wrong_credentials",
                 "login: password sign-in refused"
             );
-            return page(
+            let message = "The email or password is wrong.";
+            return login_form_page(
+                &state,
+                &req,
                 StatusCode::UNAUTHORIZED,
-                "Sign in",
-                &password_form(&return_to, &email, Some("The email or password is wrong.")),
-            );
+                password_form,
+                &return_to,
+                &email,
+                Some(message),
+            )
+            .await;
         }
     };
-    throttle.clear(&account_key);
+    attempt.succeeded();
+    // The form said whom this browser was signed in as; that session ends here rather than
+    // lingering behind the new one.
+    if let Ok(Some((previous, _))) = sessions::current(&state, &req).await {
+        let _ = state.store.revoke_session(previous.id).await;
+    }
     match sessions::start(&state, account_id, SessionMethod::Password, None).await {
         Ok(started) => {
             tracing::info!(login.outcome = "ok", login.method = "password", "signed in");
@@ -238,18 +278,58 @@ async fn login_submit(
         }
         Err(err) => {
             tracing::error!(error = %err, "login: cannot start a session");
-            error_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "Sign-in unavailable",
-                "Try again in a moment.",
-            )
+            unavailable()
         }
     }
 }
 
-async fn logout(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    if let Ok(Some((session, _))) = sessions::current(&state, &req).await {
-        let _ = state.store.revoke_session(session.id).await;
+#[derive(Deserialize)]
+struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+/// Ends the session, but only when the form carries the session's CSRF token: another site
+/// cannot sign a browser out. Without it, the page asks (with a form that has the token).
+async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    form: Option<web::Form<LogoutForm>>,
+) -> HttpResponse {
+    let current = match sessions::current(&state, &req).await {
+        Ok(current) => current,
+        Err(err) => {
+            tracing::error!(error = %err, "logout: cannot read the session");
+            return unavailable();
+        }
+    };
+    let Some((session, csrf)) = current else {
+        return HttpResponse::SeeOther()
+            .insert_header(("Location", "/login"))
+            .cookie(sessions::removal_cookie(&state))
+            .finish();
+    };
+    let sent = form.and_then(|f| f.into_inner().csrf_token);
+    let matches = sent
+        .as_deref()
+        .is_some_and(|t| bool::from(t.as_bytes().ct_eq(csrf.as_bytes())));
+    if !matches {
+        tracing::info!(
+            logout.outcome = "csrf",
+            "logout: form without the session's token"
+        );
+        return page(
+            StatusCode::FORBIDDEN,
+            "Sign out",
+            &format!(
+                "<h1>Sign out?</h1><p>You are signed in as {}.</p>{}",
+                escape(&session.email),
+                logout_form(&csrf)
+            ),
+        );
+    }
+    if let Err(err) = state.store.revoke_session(session.id).await {
+        tracing::error!(error = %err, "logout: cannot end the session");
+        return unavailable();
     }
     HttpResponse::SeeOther()
         .insert_header(("Location", "/login"))
@@ -262,6 +342,7 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         return redirect("/login");
     };
     let session = &me.session;
+    let csrf = &me.csrf_token;
     let workspaces = state
         .store
         .account_workspaces(session.account_id)
@@ -318,10 +399,14 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         StatusCode::OK,
         "Signed in",
         &format!(
-            "<h1>Signed in</h1><p id=\"who\">{} (signed in with {})</p><ul>{list}</ul>{asks}\
-             <form method=\"post\" action=\"/logout\"><button type=\"submit\">Sign out</button></form>",
+            "<h1>Signed in</h1><p id=\"who\">{} (signed in with {})</p><ul>{list}</ul>{asks}{}",
             escape(&session.email),
-            if session.method == SessionMethod::Sso { "SSO" } else { "a password" }
+            if session.method == SessionMethod::Sso {
+                "SSO"
+            } else {
+                "a password"
+            },
+            logout_form(csrf)
         ),
     )
 }

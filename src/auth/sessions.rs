@@ -33,9 +33,22 @@ fn random_token(prefix: &str) -> SecretString {
     SecretString::from(format!("{prefix}{}", hex::encode(bytes)))
 }
 
-/// A session just started: the cookie to set.
+/// A session just started: the cookie to set, and its token (for a sign-in that hands the
+/// session over in a second step, `saml/complete.rs`).
 pub struct StartedSession {
     pub cookie: Cookie<'static>,
+    pub token: SecretString,
+}
+
+/// The session cookie carrying `token`.
+pub fn session_cookie(state: &AppState, token: &str) -> Cookie<'static> {
+    Cookie::build(SESSION_COOKIE, token.to_string())
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.sign_in.cookie_secure)
+        .max_age(CookieDuration::hours(state.settings.sign_in.session_hours))
+        .finish()
 }
 
 /// The CSRF token of a session: derived from the session token, so it needs no storage and
@@ -65,14 +78,8 @@ pub async fn start(
             Utc::now() + Duration::hours(hours),
         )
         .await?;
-    let cookie = Cookie::build(SESSION_COOKIE, token.expose_secret().to_string())
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.settings.sign_in.cookie_secure)
-        .max_age(CookieDuration::hours(hours))
-        .finish();
-    Ok(StartedSession { cookie })
+    let cookie = session_cookie(state, token.expose_secret());
+    Ok(StartedSession { cookie, token })
 }
 
 /// A cookie that removes the session cookie.
@@ -134,7 +141,7 @@ pub async fn session_member(
     state: &AppState,
     token: &str,
     workspace_id: Uuid,
-) -> Result<Option<crate::storage::sso::SessionMember>, StoreError> {
+) -> Result<Option<crate::storage::SessionMember>, StoreError> {
     if token.is_empty() || token.len() > 200 {
         return Ok(None);
     }

@@ -167,8 +167,11 @@ pub async fn run(
                 allow_sha1,
                 ..Default::default()
             };
+            let outbound =
+                crate::net::outbound::Outbound::new(settings.network.outbound_allow.clone());
             let connection = crate::saml::refresh::connect(
                 &store,
+                &outbound,
                 &workspace,
                 Some(xml),
                 None,

@@ -6,6 +6,9 @@ use std::{fmt, net::SocketAddr, path::Path, str::FromStr};
 
 use serde::Deserialize;
 
+mod network;
+pub use network::{NetworkSettings, DEFAULT_SAML_REQUESTS_PER_MINUTE};
+
 /// How log lines are written to stderr.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
@@ -46,6 +49,8 @@ pub struct Settings {
     /// The DNS server that domain verification asks (UDP and TCP); `None`: the system's
     /// resolvers (`/etc/resolv.conf`).
     pub dns_server: Option<SocketAddr>,
+    /// Trusted proxies, outbound allow list, metrics listener, SAML rate limit.
+    pub network: NetworkSettings,
 }
 
 /// Settings of sign-in.
@@ -117,6 +122,10 @@ struct FileSettings {
     saml_clock_skew_seconds: Option<i64>,
     mapping_rules_file: Option<String>,
     dns_server: Option<String>,
+    trusted_proxies: Option<String>,
+    outbound_allow: Option<String>,
+    metrics_bind: Option<String>,
+    saml_requests_per_minute: Option<u32>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -146,7 +155,11 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 14] = [
+const KEYS: [&str; 18] = [
+    "trusted_proxies",
+    "outbound_allow",
+    "metrics_bind",
+    "saml_requests_per_minute",
     "mapping_rules_file",
     "dns_server",
     "database_url",
@@ -213,6 +226,13 @@ impl Settings {
             ),
             ("mapping_rules_file", file.mapping_rules_file),
             ("dns_server", file.dns_server),
+            ("trusted_proxies", file.trusted_proxies),
+            ("outbound_allow", file.outbound_allow),
+            ("metrics_bind", file.metrics_bind),
+            (
+                "saml_requests_per_minute",
+                file.saml_requests_per_minute.map(|v| v.to_string()),
+            ),
         ];
         let values = KEYS
             .iter()
@@ -271,7 +291,19 @@ impl Settings {
                 }
             }
         };
+        let value = |key: &str| raw.get(key).map(|(_, v)| v.as_str());
+        let network = network::parse(
+            value("trusted_proxies"),
+            value("outbound_allow"),
+            value("metrics_bind"),
+            value("saml_requests_per_minute"),
+        )
+        .map_err(|(key, problem)| ConfigError {
+            setting: raw.get(key).map(|(o, _)| o.clone()).unwrap_or_default(),
+            problem,
+        })?;
         let settings = Settings {
+            network,
             database_url,
             bind,
             public_url: public_url.clone(),

@@ -61,30 +61,72 @@ impl MappingRule {
             return Err(format!("pattern must be 1 to {MAX_PATTERN} characters"));
         }
         if kind == MatchKind::DisplayNameRegex {
-            regex::RegexBuilder::new(pattern)
-                .size_limit(1 << 20)
-                .build()
-                .map_err(|e| format!("invalid regex: {e}"))?;
+            compile_regex(pattern).map_err(|e| format!("invalid regex: {e}"))?;
         }
         Ok(())
     }
 
+    /// The rule ready to match many groups: a regex is compiled here, once, not per group.
+    pub fn compile(&self) -> CompiledRule<'_> {
+        let matcher = match self.match_kind {
+            MatchKind::DisplayNameEquals | MatchKind::ExternalIdEquals => Matcher::Exact,
+            MatchKind::DisplayNamePrefix => Matcher::Prefix(self.pattern.to_lowercase()),
+            MatchKind::DisplayNameRegex => Matcher::Regex(compile_regex(&self.pattern).ok()),
+        };
+        CompiledRule {
+            rule: self,
+            matcher,
+        }
+    }
+
+    /// Whether the rule applies to `group` (compiles the rule: for one-off checks only; use
+    /// [`MappingRule::compile`] when matching many groups).
+    pub fn matches(&self, group: &GroupInfo) -> bool {
+        self.compile().matches(group)
+    }
+}
+
+fn compile_regex(pattern: &str) -> Result<regex::Regex, regex::Error> {
+    #[cfg(test)]
+    REGEX_COMPILES.with(|n| n.set(n.get() + 1));
+    regex::RegexBuilder::new(pattern)
+        .size_limit(1 << 20)
+        .build()
+}
+
+#[cfg(test)]
+thread_local! {
+    static REGEX_COMPILES: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+enum Matcher {
+    Exact,
+    /// The lower-cased prefix.
+    Prefix(String),
+    /// `None` for a pattern that no longer compiles (it matches nothing).
+    Regex(Option<regex::Regex>),
+}
+
+/// A [`MappingRule`] with its matcher prepared.
+pub struct CompiledRule<'a> {
+    pub rule: &'a MappingRule,
+    matcher: Matcher,
+}
+
+impl CompiledRule<'_> {
     /// Whether the rule applies to `group` (names compare case-insensitively, like SCIM's
     /// displayName; external ids exactly).
     pub fn matches(&self, group: &GroupInfo) -> bool {
-        match self.match_kind {
-            MatchKind::DisplayNameEquals => group.display_name.eq_ignore_ascii_case(&self.pattern),
-            MatchKind::DisplayNamePrefix => group
-                .display_name
-                .to_lowercase()
-                .starts_with(&self.pattern.to_lowercase()),
-            MatchKind::DisplayNameRegex => regex::RegexBuilder::new(&self.pattern)
-                .size_limit(1 << 20)
-                .build()
-                .is_ok_and(|re| re.is_match(&group.display_name)),
-            MatchKind::ExternalIdEquals => {
-                group.external_id.as_deref() == Some(self.pattern.as_str())
+        let rule = self.rule;
+        match (&self.matcher, rule.match_kind) {
+            (Matcher::Exact, MatchKind::ExternalIdEquals) => {
+                group.external_id.as_deref() == Some(rule.pattern.as_str())
             }
+            (Matcher::Exact, _) => group.display_name.eq_ignore_ascii_case(&rule.pattern),
+            (Matcher::Prefix(prefix), _) => group.display_name.to_lowercase().starts_with(prefix),
+            (Matcher::Regex(re), _) => re
+                .as_ref()
+                .is_some_and(|re| re.is_match(&group.display_name)),
         }
     }
 }
@@ -162,5 +204,29 @@ mod tests {
         assert!(!rule(MatchKind::ExternalIdEquals, "ABC-1").matches(&g));
         assert!(!rule(MatchKind::DisplayNamePrefix, "Other").matches(&g));
         assert!(MappingRule::validate_pattern(MatchKind::DisplayNameRegex, "(").is_err());
+    }
+
+    #[test]
+    fn a_compiled_rule_compiles_its_regex_once_for_any_number_of_groups() {
+        let rules = [
+            rule(MatchKind::DisplayNameRegex, "^team-[0-9]+$"),
+            rule(MatchKind::DisplayNamePrefix, "Team-"),
+            rule(MatchKind::DisplayNameRegex, "admins$"),
+        ];
+        let groups: Vec<GroupInfo> = (0..1_000)
+            .map(|i| group(&format!("team-{i}"), None))
+            .collect();
+        let before = REGEX_COMPILES.with(|n| n.get());
+        let compiled: Vec<_> = rules.iter().map(MappingRule::compile).collect();
+        let matched = groups
+            .iter()
+            .flat_map(|g| compiled.iter().filter(move |c| c.matches(g)))
+            .count();
+        assert_eq!(matched, 2_000);
+        assert_eq!(
+            REGEX_COMPILES.with(|n| n.get()) - before,
+            2,
+            "one compile per regex rule"
+        );
     }
 }

@@ -69,6 +69,8 @@ pub struct SsoConnection {
     pub metadata_valid_until: Option<DateTime<Utc>>,
     pub refreshed_at: Option<DateTime<Utc>>,
     pub refresh_error: Option<String>,
+    /// When a metadata refresh last changed the signing certificates (also audited).
+    pub certificates_changed_at: Option<DateTime<Utc>>,
     pub allow_idp_initiated: bool,
     pub allow_sha1: bool,
     pub attribute_mapping: AttributeMapping,

@@ -105,10 +105,16 @@ async fn create_webhook(
 ) -> Result<HttpResponse, ApiError> {
     let workspace = caller.workspace(&state, &slug).await?;
     let body = body.into_inner();
-    if !(body.url.starts_with("https://") || body.url.starts_with("http://"))
-        || body.url.len() > 2048
+    // What can be judged without the network (scheme, IP literals in any spelling,
+    // loopback names); names that resolve to internal addresses are refused at delivery.
+    if let Err(err) = state
+        .outbound
+        .check_url(&body.url, crate::net::outbound::Purpose::Webhook)
     {
-        return Err(ApiError::BadRequest("url must be an http(s) URL".into()));
+        tracing::info!(webhook.url = %body.url, reason = %err.detail, "webhook URL refused");
+        return Err(ApiError::BadRequest(
+            err.public_message(crate::net::outbound::Purpose::Webhook),
+        ));
     }
     if body.secret.len() < 16 {
         return Err(ApiError::BadRequest(

@@ -1,7 +1,9 @@
-//! Prometheus metrics at `/metrics` (text format 0.0.4): HTTP requests by route, method and
-//! status with latency histograms; access checks; SAML failures by reason; SCIM errors by
-//! `scimType`; and, read at scrape time, each loaded workspace's index revision lag and each
-//! webhook's backlog. Counters live in process memory (per instance), as Prometheus expects.
+//! Prometheus metrics at `/metrics` (text format 0.0.4) on the separate metrics listener
+//! (`GATEHOUSE_METRICS_BIND`, off by default; never the public listener, since series name
+//! workspaces and webhooks): HTTP requests by route, method and status with latency
+//! histograms; access checks; SAML failures by reason; SCIM errors by `scimType`; and, read at
+//! scrape time, each loaded workspace's index revision lag and each webhook's backlog.
+//! Counters live in process memory (per instance), as Prometheus expects.
 
 use std::{
     collections::BTreeMap,
@@ -91,96 +93,175 @@ fn label(value: &str) -> String {
         .replace('\n', " ")
 }
 
+/// Writes one metric family: its HELP and TYPE lines, then every sample, together (the text
+/// format wants a family's lines in one group).
+fn family(out: &mut String, name: &str, kind: &str, help: &str, samples: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+    out.push_str(samples);
+}
+
+/// Served on the metrics listener only (`GATEHOUSE_METRICS_BIND`), never on the public one:
+/// series name workspaces and webhooks by id.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/metrics", web::get().to(metrics));
 }
 
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; version=0.0.4")
+        .body(render(&state).await)
+}
+
+/// The whole exposition.
+pub async fn render(state: &AppState) -> String {
     let r = registry();
     let mut out = String::new();
-    out.push_str("# HELP gatehouse_http_requests_total HTTP requests served.\n# TYPE gatehouse_http_requests_total counter\n");
-    let mut latency = String::from("# HELP gatehouse_http_request_duration_seconds Time to serve a request.\n# TYPE gatehouse_http_request_duration_seconds histogram\n");
-    {
-        let requests = r.requests.lock().expect("metrics lock");
-        for ((route, method, status), h) in requests.iter() {
-            let labels = format!(
-                "route=\"{}\",method=\"{}\",status=\"{status}\"",
-                label(route),
-                label(method)
-            );
-            let _ = writeln!(out, "gatehouse_http_requests_total{{{labels}}} {}", h.count);
-            for (i, bound) in BUCKETS.iter().enumerate() {
-                let _ = writeln!(
-                    latency,
-                    "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
-                    h.buckets[i]
-                );
-            }
+    let (mut requests, mut latency) = (String::new(), String::new());
+    for ((route, method, status), h) in r.requests.lock().expect("metrics lock").iter() {
+        let labels = format!(
+            "route=\"{}\",method=\"{}\",status=\"{status}\"",
+            label(route),
+            label(method)
+        );
+        let _ = writeln!(
+            requests,
+            "gatehouse_http_requests_total{{{labels}}} {}",
+            h.count
+        );
+        for (i, bound) in BUCKETS.iter().enumerate() {
             let _ = writeln!(
                 latency,
-                "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
-                h.count
-            );
-            let _ = writeln!(
-                latency,
-                "gatehouse_http_request_duration_seconds_sum{{{labels}}} {}",
-                h.sum
-            );
-            let _ = writeln!(
-                latency,
-                "gatehouse_http_request_duration_seconds_count{{{labels}}} {}",
-                h.count
+                "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {}",
+                h.buckets[i]
             );
         }
+        let _ = writeln!(
+            latency,
+            "gatehouse_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}\n\
+             gatehouse_http_request_duration_seconds_sum{{{labels}}} {}\n\
+             gatehouse_http_request_duration_seconds_count{{{labels}}} {}",
+            h.count, h.sum, h.count
+        );
     }
-    out.push_str(&latency);
-    let _ = writeln!(out, "# HELP gatehouse_access_checks_total Access checks answered (rate() gives checks per second).\n# TYPE gatehouse_access_checks_total counter\ngatehouse_access_checks_total {}", r.checks.load(Ordering::Relaxed));
-    out.push_str("# HELP gatehouse_saml_failures_total Refused SAML logins by reason.\n# TYPE gatehouse_saml_failures_total counter\n");
+    family(
+        &mut out,
+        "gatehouse_http_requests_total",
+        "counter",
+        "HTTP requests served.",
+        &requests,
+    );
+    family(
+        &mut out,
+        "gatehouse_http_request_duration_seconds",
+        "histogram",
+        "Time to serve a request.",
+        &latency,
+    );
+    family(
+        &mut out,
+        "gatehouse_access_checks_total",
+        "counter",
+        "Access checks answered (rate() gives checks per second).",
+        &format!(
+            "gatehouse_access_checks_total {}\n",
+            r.checks.load(Ordering::Relaxed)
+        ),
+    );
+    let mut samples = String::new();
     for (reason, n) in r.saml_failures.lock().expect("metrics lock").iter() {
         let _ = writeln!(
-            out,
+            samples,
             "gatehouse_saml_failures_total{{reason=\"{reason}\"}} {n}"
         );
     }
-    out.push_str("# HELP gatehouse_scim_errors_total SCIM error responses by scimType.\n# TYPE gatehouse_scim_errors_total counter\n");
+    family(
+        &mut out,
+        "gatehouse_saml_failures_total",
+        "counter",
+        "Refused SAML logins by reason.",
+        &samples,
+    );
+    let mut samples = String::new();
     for (kind, n) in r.scim_errors.lock().expect("metrics lock").iter() {
         let _ = writeln!(
-            out,
+            samples,
             "gatehouse_scim_errors_total{{scim_type=\"{}\"}} {n}",
             label(kind)
         );
     }
+    family(
+        &mut out,
+        "gatehouse_scim_errors_total",
+        "counter",
+        "SCIM error responses by scimType.",
+        &samples,
+    );
     // Read at scrape time: how far each loaded index trails the database, and each webhook's
-    // undelivered changes.
-    out.push_str("# HELP gatehouse_cache_revision_lag Revisions the in-memory index of a workspace trails the database by.\n# TYPE gatehouse_cache_revision_lag gauge\n");
-    out.push_str("# HELP gatehouse_webhook_backlog Changes not yet delivered to a webhook.\n# TYPE gatehouse_webhook_backlog gauge\n");
+    // undelivered changes (ids and counts only: no webhook secret is read).
+    let mut samples = String::new();
     if let Ok(revisions) = state.store.workspace_revisions().await {
         for (workspace_id, db_revision) in &revisions {
             if let Some(applied) = state.access.cache.loaded_revision(*workspace_id) {
                 let _ = writeln!(
-                    out,
+                    samples,
                     "gatehouse_cache_revision_lag{{workspace=\"{workspace_id}\"}} {}",
                     (db_revision - applied).max(0)
                 );
             }
         }
-        if let Ok(webhooks) = state.store.webhooks(None).await {
-            for w in webhooks {
-                let revision = revisions
-                    .iter()
-                    .find(|(id, _)| *id == w.workspace_id)
-                    .map(|(_, r)| *r)
-                    .unwrap_or(0);
-                let _ = writeln!(
-                    out,
-                    "gatehouse_webhook_backlog{{webhook=\"{}\"}} {}",
-                    w.id,
-                    (revision - w.cursor_revision).max(0)
-                );
-            }
+    }
+    family(
+        &mut out,
+        "gatehouse_cache_revision_lag",
+        "gauge",
+        "Revisions the in-memory index of a workspace trails the database by.",
+        &samples,
+    );
+    let mut samples = String::new();
+    if let Ok(backlogs) = state.store.webhook_backlogs().await {
+        for (webhook_id, backlog) in backlogs {
+            let _ = writeln!(
+                samples,
+                "gatehouse_webhook_backlog{{webhook=\"{webhook_id}\"}} {}",
+                backlog.max(0)
+            );
         }
     }
-    HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(out)
+    family(
+        &mut out,
+        "gatehouse_webhook_backlog",
+        "gauge",
+        "Changes not yet delivered to a webhook.",
+        &samples,
+    );
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_family_is_one_group_of_lines() {
+        let mut out = String::new();
+        family(
+            &mut out,
+            "a_total",
+            "counter",
+            "A.",
+            "a_total{x=\"1\"} 1\na_total{x=\"2\"} 2\n",
+        );
+        family(&mut out, "b", "gauge", "B.", "");
+        family(&mut out, "c", "gauge", "C.", "c 3\n");
+        assert_eq!(
+            out,
+            "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 1\na_total{x=\"2\"} 2\n\
+             # HELP b B.\n# TYPE b gauge\n# HELP c C.\n# TYPE c gauge\nc 3\n"
+        );
+    }
+
+    #[test]
+    fn label_values_are_escaped() {
+        assert_eq!(label("a\"b\\c\nd"), "a\\\"b\\\\c d");
+    }
 }

@@ -1,6 +1,7 @@
 //! The HTTP server: routes, shared state, middleware, and the process lifecycle
 //! (bind, serve, graceful shutdown on SIGTERM/SIGINT — actix-web lets in-flight requests
-//! finish, up to [`SHUTDOWN_GRACE_SECS`]).
+//! finish, up to [`SHUTDOWN_GRACE_SECS`]). `/metrics` is served on a listener of its own
+//! (`GATEHOUSE_METRICS_BIND`), never on the public one.
 
 mod access_api;
 mod admin;
@@ -35,13 +36,27 @@ pub struct AppState {
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
     /// Looks up the TXT records that verify email domains.
     pub dns: crate::service::domains::DnsVerifier,
+    /// The HTTP client for requests made on a tenant's behalf (metadata URLs).
+    pub outbound: crate::net::outbound::Outbound,
+    /// Per-client-address limit of `/saml/*/login` and `/saml/*/acs`.
+    pub saml_limiter: std::sync::Arc<crate::net::rate_limit::RateLimiter>,
+}
+
+impl AppState {
+    /// The request's client address (`X-Forwarded-For` only from trusted proxies).
+    pub fn client_ip(&self, req: &actix_web::HttpRequest) -> Option<std::net::IpAddr> {
+        crate::net::client_addr::of_request(req, &self.settings.network.trusted_proxies)
+    }
 }
 
 /// A bound, running (once awaited) Gatehouse HTTP server.
 pub struct Application {
     port: u16,
     server: Server,
-    /// Background work of this process: revision poller, webhook deliveries, metadata refresh.
+    /// The metrics listener, when `GATEHOUSE_METRICS_BIND` asks for one: (port, server).
+    metrics: Option<(u16, Server)>,
+    /// Background work of this process: revision poller, webhook deliveries, metadata
+    /// refresh, purging expired rows.
     tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -49,6 +64,7 @@ pub struct Application {
 /// background tasks. What a process restart does, for tests.
 pub struct Stopper {
     server: actix_web::dev::ServerHandle,
+    metrics: Option<actix_web::dev::ServerHandle>,
     tasks: Vec<tokio::task::AbortHandle>,
 }
 
@@ -56,6 +72,9 @@ impl Stopper {
     pub async fn stop(self) {
         for task in &self.tasks {
             task.abort();
+        }
+        if let Some(metrics) = &self.metrics {
+            metrics.stop(true).await;
         }
         self.server.stop(true).await;
     }
@@ -71,23 +90,43 @@ impl Application {
         if settings.public_url == crate::config::default_public_url(settings.bind) {
             settings.public_url = crate::config::default_public_url(bound);
         }
+        let metrics_listener = match settings.network.metrics_bind {
+            Some(addr) => Some(TcpListener::bind(addr)?),
+            None => None,
+        };
         let access = AccessService::new(store.clone());
+        let outbound = crate::net::outbound::Outbound::new(settings.network.outbound_allow.clone());
+        let idle = chrono::Duration::minutes(settings.sign_in.session_idle_minutes);
         let tasks = vec![
             access.cache.spawn_poller(),
-            crate::service::webhooks::Dispatcher::new(store.clone()).spawn(),
-            crate::saml::refresh::spawn_refresher(store.clone()),
+            crate::service::webhooks::Dispatcher::new(store.clone(), outbound.clone()).spawn(),
+            crate::saml::refresh::spawn_refresher(store.clone(), outbound.clone()),
+            crate::service::purge::spawn_purger(store.clone(), idle),
         ];
-        let state = AppState {
+        let saml_limiter = std::sync::Arc::new(crate::net::rate_limit::RateLimiter::per_minute(
+            settings.network.saml_requests_per_minute,
+        ));
+        let state = web::Data::new(AppState {
             dns: crate::service::domains::DnsVerifier::new(settings.dns_server),
             store,
             settings,
             access,
             throttle: Default::default(),
+            outbound,
+            saml_limiter,
+        });
+        let metrics = match metrics_listener {
+            Some(listener) => {
+                let port = listener.local_addr()?.port();
+                Some((port, serve_metrics(listener, state.clone())?))
+            }
+            None => None,
         };
         let server = serve(listener, state)?;
         Ok(Self {
             port,
             server,
+            metrics,
             tasks,
         })
     }
@@ -96,6 +135,7 @@ impl Application {
     pub fn stopper(&self) -> Stopper {
         Stopper {
             server: self.server.handle(),
+            metrics: self.metrics.as_ref().map(|(_, m)| m.handle()),
             tasks: self.tasks.iter().map(|t| t.abort_handle()).collect(),
         }
     }
@@ -105,9 +145,22 @@ impl Application {
         self.port
     }
 
+    /// The metrics listener's port, when there is one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until a shutdown signal arrives and in-flight requests have finished.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let metrics = self.metrics.map(|(_, server)| {
+            let handle = server.handle();
+            tokio::spawn(server);
+            handle
+        });
         let outcome = self.server.await;
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         for task in &self.tasks {
             task.abort();
         }
@@ -115,9 +168,8 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
-    let max_body = state.settings.max_body_bytes;
-    let data = web::Data::new(state);
+fn serve(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Server> {
+    let max_body = data.settings.max_body_bytes;
     let server = HttpServer::new(move || {
         App::new()
             .wrap(from_fn(request_context::request_context))
@@ -131,7 +183,6 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
             .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
             .configure(health::routes)
-            .configure(metrics::routes)
             .service(
                 web::scope("/v1")
                     .configure(workspaces::routes)
@@ -153,6 +204,22 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     // IdPs and services reuse connections; a short keep-alive makes their next request race
     // the server closing it.
     .keep_alive(std::time::Duration::from_secs(60))
+    .listen(listener)?
+    .run();
+    Ok(server)
+}
+
+/// The metrics listener: `/metrics` and nothing else.
+fn serve_metrics(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(metrics::routes)
+            .default_service(web::to(not_found))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(5)
     .listen(listener)?
     .run();
     Ok(server)

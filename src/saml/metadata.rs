@@ -104,9 +104,12 @@ pub fn parse(xml: &str) -> Result<IdpMetadata, SamlError> {
         )));
     }
     refuse_doctype(xml)?;
-    let descriptor: EntityDescriptor = xml
-        .parse()
-        .map_err(|e| SamlError::Invalid(format!("not SAML metadata: {e}")))?;
+    // The parser's message quotes the document; metadata may come from a URL a tenant chose,
+    // so the error names no content (the detail is logged at debug level only).
+    let descriptor: EntityDescriptor = xml.parse().map_err(|e| {
+        tracing::debug!(error = %e, "metadata does not parse");
+        SamlError::Invalid("the document is not SAML metadata (an md:EntityDescriptor)".into())
+    })?;
     let entity_id = descriptor
         .entity_id
         .clone()

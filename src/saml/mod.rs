@@ -1,10 +1,17 @@
 //! SAML 2.0 single sign-on: this service is the SP of each workspace, trusting the IdP
-//! connections the workspace configured. `metadata` reads IdP metadata, `verify` checks a
-//! Response, `login` turns a verified assertion into an account, membership, groups and a
-//! session, `routes` serves `/saml/{workspace}/…`, `refresh` re-reads metadata URLs.
+//! connections the workspace configured. `metadata` reads IdP metadata, `precheck` runs the
+//! linear checks every posted Response passes first, `verify` checks its signature and
+//! conditions, `login` turns a verified assertion into an account, membership and groups,
+//! `routes` serves `/saml/{workspace}/metadata` and `…/login`, `acs` the assertion consumer,
+//! `complete` hands the new session to the browser (asking first when it is signed in as
+//! someone else), `admin` the connections API, `refresh` re-reads metadata URLs.
 
+mod acs;
+mod admin;
+mod complete;
 pub mod login;
 pub mod metadata;
+pub mod precheck;
 pub mod refresh;
 pub mod routes;
 pub mod verify;
@@ -19,6 +26,15 @@ pub enum SamlError {
     Rejected(String),
     #[error("{0}")]
     Storage(String),
+    /// The request body is larger than the limit (413).
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    /// The client address called too often (429, retry after the duration).
+    #[error("too many SAML requests from this address")]
+    RateLimited(std::time::Duration),
+    /// Every verifier stayed busy (503).
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl SamlError {
@@ -27,11 +43,29 @@ impl SamlError {
         let text = match self {
             SamlError::Storage(_) => return "storage",
             SamlError::Invalid(_) => return "configuration",
+            SamlError::TooLarge(_) => return "too_large",
+            SamlError::RateLimited(_) => return "rate_limited",
+            SamlError::Busy(_) => return "busy",
             SamlError::Rejected(text) => text.to_ascii_lowercase(),
         };
-        const LABELS: [(&str, &str); 12] = [
+        const LABELS: &[(&str, &str)] = &[
+            ("sha-1", "algorithm"),
+            ("exactly one assertion", "wrapping"),
             ("doctype", "doctype"),
             ("comment", "comment"),
+            ("nul", "encoding"),
+            ("utf-8", "encoding"),
+            ("well-formed", "malformed"),
+            ("elements", "limits"),
+            ("attributes", "limits"),
+            ("deeper", "limits"),
+            ("cdata", "markup"),
+            ("processing instructions", "markup"),
+            ("entity", "markup"),
+            ("transform", "transform"),
+            ("algorithm", "algorithm"),
+            ("authnstatement", "authn_statement"),
+            ("another browser", "browser_binding"),
             ("replay", "replay"),
             ("already used", "replay"),
             ("inresponseto", "in_response_to"),

@@ -1,12 +1,13 @@
-//! Verifying a SAML Response at the ACS. samael checks the XML signature (xmlsec) and
-//! reduces the document to what the signature covers, which defeats signature wrapping; it
-//! also checks Destination, Recipient, InResponseTo, issuer and the time windows. Gatehouse
-//! adds what samael leaves open: DOCTYPE and comments are refused before parsing, SHA-1 is
-//! refused unless the connection allows it, an AudienceRestriction naming us is required,
-//! NotOnOrAfter is required, and an IdP-initiated assertion may not answer any request.
-//! The replay cache and the email-domain rule are applied by the caller (they need storage).
+//! Verifying a SAML Response at the ACS, after [`precheck`](super::precheck) passed it.
+//! samael checks the XML signature (xmlsec) and reduces the document to what the signature
+//! covers, which defeats signature wrapping; it also checks Destination, Recipient,
+//! InResponseTo, issuer and the time windows. Gatehouse adds what samael leaves open: SHA-1 is
+//! refused unless the connection allows it, an AudienceRestriction naming us, NotOnOrAfter and
+//! an AuthnStatement are required, and an IdP-initiated assertion may not answer any request.
+//! Verification runs on the blocking pool, one per core ([`verify_off_thread`]). The replay
+//! cache and the email-domain rule are applied by the caller (they need storage).
 
-use std::collections::HashMap;
+use std::{collections::HashMap, sync::OnceLock};
 
 use chrono::{DateTime, Duration, Utc};
 use samael::{
@@ -14,7 +15,7 @@ use samael::{
     service_provider::ServiceProviderBuilder,
 };
 
-use super::{metadata::refuse_doctype, SamlError};
+use super::{precheck::Claims, SamlError};
 use crate::domain::sso::SsoConnection;
 
 /// Our side of the exchange.
@@ -45,78 +46,68 @@ const STRONG_ALGORITHMS: [AllowedSignatureAlgorithm; 6] = [
     AllowedSignatureAlgorithm::EcdsaSha512,
 ];
 
-/// The `InResponseTo` the (still unverified) Response claims, used only to pick which pending
-/// request to verify it against; samael then checks the signed value.
-pub fn claimed_in_response_to(xml: &str) -> Option<String> {
-    let start = xml.find("InResponseTo=")? + "InResponseTo=".len();
-    let quote = xml[start..].chars().next()?;
-    if quote != '"' && quote != '\'' {
-        return None;
-    }
-    let rest = &xml[start + 1..];
-    let end = rest.find(quote)?;
-    Some(rest[..end].to_string()).filter(|s| !s.is_empty())
+/// Verifications running at once: each holds a core (libxml2 + xmlsec) for milliseconds.
+fn verify_permits() -> &'static tokio::sync::Semaphore {
+    static PERMITS: OnceLock<tokio::sync::Semaphore> = OnceLock::new();
+    PERMITS.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        tokio::sync::Semaphore::new(cores)
+    })
 }
 
-/// How many `Assertion` elements (any prefix) the document opens.
-fn assertion_elements(xml: &str) -> usize {
-    xml.match_indices("Assertion")
-        .filter(|(i, _)| {
-            let before = &xml[..*i];
-            let after = &xml[i + "Assertion".len()..];
-            // `<Assertion` or `<prefix:Assertion`, followed by whitespace or `>`.
-            let opens = before.ends_with('<')
-                || before.rfind('<').is_some_and(|lt| {
-                    let name = &before[lt + 1..];
-                    name.ends_with(':')
-                        && name[..name.len() - 1]
-                            .chars()
-                            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
-                });
-            opens && after.starts_with(|c: char| c.is_whitespace() || c == '>')
-        })
-        .count()
+/// How long a response may wait for a verification slot before the ACS answers "busy".
+const VERIFY_QUEUE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// [`verify`] on the blocking pool, at most one per core at a time: XML-DSig is CPU work
+/// that must not stall the async workers serving everyone else. Tries each candidate
+/// connection in turn and answers the first that verifies (with its assertion), or the last
+/// error.
+pub async fn verify_off_thread(
+    candidates: Vec<SsoConnection>,
+    sp: SpIdentity,
+    xml: String,
+    claims: Claims,
+    request_id: Option<String>,
+) -> Result<(SsoConnection, VerifiedAssertion), SamlError> {
+    let permit = tokio::time::timeout(VERIFY_QUEUE_WAIT, verify_permits().acquire())
+        .await
+        .map_err(|_| SamlError::Busy("every signature verifier stayed busy".into()))?
+        .map_err(|_| SamlError::Busy("the verifiers are shutting down".into()))?;
+    let outcome = tokio::task::spawn_blocking(move || {
+        let mut last = SamlError::Rejected("the workspace has no SSO connection".into());
+        for connection in candidates {
+            // samael's errors are not Send: `verify` turns them into text before they leave.
+            match verify(&connection, &sp, &xml, &claims, request_id.as_deref()) {
+                Ok(assertion) => return Ok((connection, assertion)),
+                Err(err) => last = err,
+            }
+        }
+        Err(last)
+    })
+    .await
+    .map_err(|e| SamlError::Storage(format!("the verifier task failed: {e}")))?;
+    drop(permit);
+    outcome
 }
 
-/// The `Destination` the Response claims, if any.
-fn claimed_destination(xml: &str) -> Option<String> {
-    let response_start = xml.find("Response")?;
-    let tag_end = xml[response_start..].find('>')? + response_start;
-    let tag = &xml[response_start..tag_end];
-    let start = tag.find("Destination=")? + "Destination=".len();
-    let quote = tag[start..].chars().next()?;
-    let rest = &tag[start + 1..];
-    let end = rest.find(quote)?;
-    Some(rest[..end].to_string())
-}
-
-/// Verifies `xml` (a decoded SAMLResponse) from `connection`, answering `request_id` (or
-/// IdP-initiated when `None`).
+/// Verifies `xml` (a decoded SAMLResponse that passed [`precheck`](super::precheck::precheck),
+/// whose claims are `claims`) from `connection`, answering `request_id` (or IdP-initiated
+/// when `None`).
 pub fn verify(
     connection: &SsoConnection,
     sp: &SpIdentity,
     xml: &str,
+    claims: &Claims,
     request_id: Option<&str>,
 ) -> Result<VerifiedAssertion, SamlError> {
-    refuse_doctype(xml)?;
-    if xml.contains("<!--") {
-        // Comments can split a NameID so that parsers disagree on its value
-        // (alice@example.com<!---->.evil.com); no IdP needs them in a response.
+    if claims.uses_sha1 && !connection.allow_sha1 {
         return Err(SamlError::Rejected(
-            "the response contains XML comments".into(),
-        ));
-    }
-    // A response carries exactly one assertion. A second one (signed or not, anywhere: in
-    // Extensions, inside the Signature) is how signature-wrapping attacks smuggle an identity,
-    // so such a response is refused outright rather than reduced to its signed part.
-    if assertion_elements(xml) != 1 {
-        return Err(SamlError::Rejected(
-            "the response must carry exactly one Assertion (signature wrapping?)".into(),
+            "the response is signed with SHA-1, which this connection does not allow".into(),
         ));
     }
     // samael checks Destination only when the Response itself is signed; we check it always.
-    if let Some(destination) = claimed_destination(xml) {
-        if destination != sp.acs_url {
+    if let Some(destination) = &claims.destination {
+        if destination != &sp.acs_url {
             return Err(SamlError::Rejected(format!(
                 "the response is addressed to {destination}, not to this ACS"
             )));
@@ -126,7 +117,11 @@ pub fn verify(
         .metadata_xml
         .parse()
         .map_err(|e| SamlError::Invalid(format!("stored IdP metadata is unreadable: {e}")))?;
-    let algorithms = (!connection.allow_sha1).then(|| STRONG_ALGORITHMS.to_vec());
+    // samael's list has no SHA-1, so only a SHA-1 response (on a connection that allows it)
+    // passes none to samael: the precheck has already held every SignatureMethod and
+    // DigestMethod to the strong list plus SHA-1 (`precheck::algorithm_allowed`), so an
+    // allow-list applies always.
+    let algorithms = (!claims.uses_sha1).then(|| STRONG_ALGORITHMS.to_vec());
     let provider = ServiceProviderBuilder::default()
         .entity_id(sp.entity_id.clone())
         .acs_url(sp.acs_url.clone())
@@ -165,6 +160,17 @@ pub fn verify(
             "the assertion is not addressed to {} (AudienceRestriction)",
             sp.entity_id
         )));
+    }
+    // The web-SSO profile requires an AuthnStatement: an assertion without one says who
+    // someone is, not that they just signed in.
+    if assertion
+        .authn_statements
+        .as_ref()
+        .is_none_or(|statements| statements.is_empty())
+    {
+        return Err(SamlError::Rejected(
+            "the assertion has no AuthnStatement".into(),
+        ));
     }
     let subject = assertion
         .subject
@@ -208,39 +214,4 @@ pub fn verify(
         not_on_or_after,
         attributes,
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::claimed_in_response_to;
-
-    #[test]
-    fn assertion_elements_are_counted_whatever_their_prefix() {
-        use super::assertion_elements;
-        assert_eq!(
-            assertion_elements("<saml:Assertion ID=\"a\"><x/></saml:Assertion>"),
-            1
-        );
-        assert_eq!(
-            assertion_elements("<Assertion>x</Assertion><ns0:Assertion ID=\"b\"/>"),
-            2
-        );
-        assert_eq!(
-            assertion_elements("<saml:AssertionConsumerService/><x>Assertion</x>"),
-            0
-        );
-    }
-
-    #[test]
-    fn the_claimed_request_id_is_read_from_either_quote() {
-        assert_eq!(
-            claimed_in_response_to(r#"<R InResponseTo="id-1">"#).as_deref(),
-            Some("id-1")
-        );
-        assert_eq!(
-            claimed_in_response_to("<R InResponseTo='id-2'>").as_deref(),
-            Some("id-2")
-        );
-        assert_eq!(claimed_in_response_to("<R>"), None);
-    }
 }

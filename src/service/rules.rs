@@ -204,9 +204,11 @@ impl AccessService {
         let changes = self
             .read(workspace, None, |ix| {
                 let mut wanted: HashMap<(Uuid, Uuid), &MappingRule> = HashMap::new();
+                // Each rule's regex is compiled once per reconcile, not once per group.
+                let compiled: Vec<_> = rules.iter().map(MappingRule::compile).collect();
                 for group in ix.groups() {
-                    for rule in rules.iter().filter(|r| r.matches(group)) {
-                        wanted.insert((rule.id, group.id), rule);
+                    for rule in compiled.iter().filter(|r| r.matches(group)) {
+                        wanted.insert((rule.rule.id, group.id), rule.rule);
                     }
                 }
                 let mut changes: Vec<AuditedChange> = Vec::new();

@@ -179,6 +179,33 @@ impl Store {
         Ok(rows.into_iter().map(Webhook::from).collect())
     }
 
+    /// Enabled webhooks that have undelivered changes (what the dispatcher works on).
+    pub async fn webhooks_behind(&self) -> Result<Vec<Webhook>, StoreError> {
+        let rows: Vec<WebhookRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT w.id, w.workspace_id, w.url, w.secret, w.cursor_revision, w.created_at, w.disabled_at \
+                 FROM webhooks w JOIN workspaces ws ON ws.id = w.workspace_id \
+                 WHERE w.disabled_at IS NULL AND w.cursor_revision < ws.revision ORDER BY w.created_at",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(Webhook::from).collect())
+    }
+
+    /// (webhook id, changes not yet delivered) of every enabled webhook, for metrics: no
+    /// secret is read.
+    pub async fn webhook_backlogs(&self) -> Result<Vec<(Uuid, i64)>, StoreError> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT w.id, ws.revision - w.cursor_revision FROM webhooks w \
+                 JOIN workspaces ws ON ws.id = w.workspace_id WHERE w.disabled_at IS NULL ORDER BY w.created_at",
+            )
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+
     /// Disables a webhook (it keeps its dead letters), audited.
     pub async fn disable_webhook(
         &self,

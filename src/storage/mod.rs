@@ -16,8 +16,11 @@ mod domains;
 mod error;
 mod invites;
 pub(crate) mod member_emails;
+pub mod purge;
+mod saml_requests;
 pub mod scim;
 pub mod scim_filter;
+mod sessions;
 pub mod side_writes;
 pub mod sso;
 mod tokens;
@@ -38,6 +41,7 @@ use sqlx::{
 pub use access::{AuditedChange, ChangeContext, ChangeEvent};
 pub use error::StoreError;
 pub use invites::{Invite, InviteGrant};
+pub use sessions::{PendingMembership, SessionMember};
 pub use side_writes::SideWrite;
 
 /// Embedded migrations; the two folders carry the same version numbers (a test checks it).

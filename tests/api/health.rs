@@ -90,9 +90,45 @@ async fn the_openapi_document_describes_the_contract_paths() {
     }
 }
 
-crate::helpers::on_both_backends! {
-    async fn metrics_are_scraped_in_the_prometheus_format(app: TestApp) {
+/// A metrics listener on a free loopback port.
+fn with_metrics(settings: &mut gatehouse::config::Settings) {
+    settings.network.metrics_bind = Some("127.0.0.1:0".parse().unwrap());
+}
+
+/// Checks the text format's grouping rule: each family's HELP and TYPE come first and all its
+/// samples follow them, before the next family.
+fn assert_families_grouped(text: &str) {
+    let mut current: Option<String> = None;
+    let mut seen = std::collections::HashSet::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let name = rest.split(' ').next().unwrap().to_string();
+            assert!(seen.insert(name.clone()), "family {name} appears twice");
+            current = Some(name);
+        } else if let Some(rest) = line.strip_prefix("# TYPE ") {
+            assert_eq!(
+                Some(rest.split(' ').next().unwrap()),
+                current.as_deref(),
+                "TYPE apart from HELP: {line}"
+            );
+        } else if !line.is_empty() {
+            let family = current.as_deref().expect("a sample before any HELP");
+            let name = line.split(['{', ' ']).next().unwrap();
+            let base = ["_bucket", "_sum", "_count"]
+                .iter()
+                .find_map(|s| name.strip_suffix(s))
+                .filter(|b| *b == family)
+                .unwrap_or(name);
+            assert_eq!(base, family, "sample {line} outside its family");
+        }
+    }
+}
+
+crate::helpers::on_both_backends_with! {
+    with_metrics;
+    async fn metrics_are_served_on_their_own_listener_in_the_prometheus_format(app: TestApp) {
         let token = app.workspace_with_token("acme").await;
+        let workspace = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
         app.post("/v1/workspaces/acme/webhooks", &token,
             serde_json::json!({"url": "http://127.0.0.1:9/hook", "secret": "0123456789abcdef"})).await;
         app.post("/v1/workspaces/acme/members", &token, serde_json::json!({"email": "m@example.com"})).await;
@@ -101,7 +137,8 @@ crate::helpers::on_both_backends! {
         let (_, scim) = app.issue_token("acme", gatehouse::domain::TokenKind::Scim).await;
         app.client.get(app.url("/scim/v2/Users?filter=nonsense")).bearer_auth(&scim).send().await.unwrap();
         app.client.post(app.url("/saml/acme/acs")).form(&[("SAMLResponse", "bm90IHhtbA==")]).send().await.unwrap();
-        let text = app.get("/metrics", None).await.text().await.unwrap();
+        let metrics = app.metrics_address.clone().expect("a metrics listener");
+        let text = app.client.get(format!("{metrics}/metrics")).send().await.unwrap().text().await.unwrap();
         for series in [
             "gatehouse_http_requests_total{route=\"/v1/workspaces/{slug}/access/check\",method=\"POST\",status=\"200\"}",
             "gatehouse_http_request_duration_seconds_bucket{",
@@ -113,5 +150,18 @@ crate::helpers::on_both_backends! {
         ] {
             assert!(text.contains(series), "missing {series} in:\n{text}");
         }
+        assert_families_grouped(&text);
+        // The public listener has no metrics at all, so no tenant id reaches an anonymous caller.
+        let public = app.get("/metrics", None).await;
+        assert_eq!(public.status(), 404);
+        let body = public.text().await.unwrap();
+        assert!(!body.contains(&workspace.id.to_string()) && !body.contains("gatehouse_"), "{body}");
+    }
+}
+
+crate::helpers::on_both_backends! {
+    async fn without_a_metrics_bind_no_listener_serves_metrics(app: TestApp) {
+        assert!(app.metrics_address.is_none());
+        assert_eq!(app.get("/metrics", None).await.status(), 404);
     }
 }

@@ -166,6 +166,8 @@ pub struct TestApp {
     pub db: TestDatabase,
     /// Stops the server and its background tasks (a process restart, for tests).
     pub stopper: Option<gatehouse::http::Stopper>,
+    /// The metrics listener, when the test asked for one.
+    pub metrics_address: Option<String>,
 }
 
 /// Another Gatehouse instance over an existing test database (it does not own it).
@@ -195,6 +197,10 @@ pub fn test_settings(database_url: &str) -> Settings {
     settings.max_body_bytes = 256 * 1024;
     settings.database_max_connections = 5;
     settings.dns_server = Some(crate::dns_support::test_dns().address);
+    // wiremock listens on 127.0.0.1: the outbound guard lets tests reach it (and nothing else
+    // that is not public).
+    settings.network.outbound_allow =
+        gatehouse::net::outbound::OutboundAllow::parse("127.0.0.1/32").unwrap();
     settings
 }
 
@@ -211,17 +217,30 @@ pub fn test_client(redirects: reqwest::redirect::Policy) -> reqwest::Client {
 
 /// Starts Gatehouse on `backend` over a fresh database; `None` if that backend is skipped.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn_app_with(backend, |_| {}).await
+}
+
+/// [`spawn_app`] with settings changed by `customise` (default outbound policy, trusted
+/// proxies, a metrics listener…).
+pub async fn spawn_app_with(
+    backend: Backend,
+    customise: impl FnOnce(&mut Settings),
+) -> Option<TestApp> {
     if std::env::var("TEST_LOG").is_ok() {
         gatehouse::telemetry::init(LogFormat::Text, "debug");
     }
     let db = TestDatabase::create(backend).await?;
-    let settings = test_settings(&db.url);
+    let mut settings = test_settings(&db.url);
+    customise(&mut settings);
     let store = Store::connect(&settings.database_url, settings.database_max_connections)
         .await
         .expect("connect test database");
     store.migrate().await.expect("migrate test database");
     let app = Application::build(settings.clone(), store.clone()).expect("bind test server");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let stopper = Some(app.stopper());
     tokio::spawn(app.run_until_stopped());
     Some(TestApp {
@@ -230,6 +249,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         client: test_client(reqwest::redirect::Policy::default()),
         db,
         stopper,
+        metrics_address,
     })
 }
 
@@ -340,6 +360,57 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// [`on_both_backends!`] with the settings changed by a function `fn(&mut Settings)` first:
+/// `on_both_backends_with! { customise; async fn name(app: TestApp) { … } … }`.
+macro_rules! on_both_backends_with {
+    ($customise:ident; $(#[$meta:meta])* async fn $name:ident($app:ident: TestApp) $body:block $($rest:tt)*) => {
+        $(#[$meta])*
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+
+            async fn run($app: $crate::helpers::TestApp) $body
+
+            #[tokio::test]
+            async fn sqlite() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Sqlite, super::$customise).await {
+                    run(app).await
+                }
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(app) = $crate::helpers::spawn_app_with($crate::helpers::Backend::Postgres, super::$customise).await {
+                    run(app).await
+                }
+            }
+        }
+        $crate::helpers::on_both_backends_with!($customise; $($rest)*);
+    };
+    ($customise:ident;) => {};
+}
+pub(crate) use on_both_backends_with;
+
+/// Runs a `SELECT COUNT(*) …` on the test database directly.
+pub async fn count_rows(app: &TestApp, sql: &str) -> i64 {
+    use sqlx::Connection;
+    if app.db.url.starts_with("sqlite:") {
+        let mut conn = sqlx::SqliteConnection::connect(&app.db.url).await.unwrap();
+        sqlx::query_as::<_, (i64,)>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .0
+    } else {
+        let mut conn = PgConnection::connect(&app.db.url).await.unwrap();
+        sqlx::query_as::<_, (i64,)>(sql)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap()
+            .0
+    }
+}
+
 /// JSON calls with a bearer token, answering (status, body).
 impl TestApp {
     pub async fn call(
@@ -425,10 +496,17 @@ pub fn session_cookie(response: &reqwest::Response) -> Option<String> {
 impl TestApp {
     /// Signs in at `/login` with a password, as a browser would; answers (status, session).
     pub async fn password_login(&self, email: &str, password: &str) -> (u16, Option<String>) {
+        let (form_cookie, token) = self.form_token("/login").await;
         let client = test_client(reqwest::redirect::Policy::none());
         let response = client
             .post(self.url("/login"))
-            .form(&[("email", email), ("password", password), ("return_to", "/")])
+            .header("cookie", form_cookie)
+            .form(&[
+                ("email", email),
+                ("password", password),
+                ("return_to", "/"),
+                ("csrf_token", &token),
+            ])
             .send()
             .await
             .expect("POST /login");
@@ -459,6 +537,28 @@ impl TestApp {
             sqlx::query_as(SQL).fetch_all(&mut conn).await.unwrap()
         };
         rows.iter().map(|r| format!("{r:?}")).collect()
+    }
+
+    /// Opens a page with a pre-session form (login, a new person's invitation) like a browser:
+    /// answers (the pre-session cookie as `name=value`, the form's CSRF token).
+    pub async fn form_token(&self, path: &str) -> (String, String) {
+        let client = test_client(reqwest::redirect::Policy::none());
+        let response = client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("GET the form");
+        assert_eq!(response.status(), 200, "GET {path}");
+        let cookie = crate::sso_support::set_cookie(&response, "gatehouse_form")
+            .expect("a pre-session cookie");
+        let html = response.text().await.unwrap();
+        let token = html
+            .split("name=\"csrf_token\" value=\"")
+            .nth(1)
+            .and_then(|rest| rest.split('"').next())
+            .expect("a CSRF field")
+            .to_string();
+        (format!("gatehouse_form={cookie}"), token)
     }
 
     /// `GET /v1/session` with a session cookie: (status, body).

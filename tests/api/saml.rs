@@ -170,10 +170,15 @@ on_both_backends! {
         assert_refused(&sso, &sso.response(&["--name-id", "eve@evil.com"]), None).await;
     }
 
-    async fn an_oversized_body_is_refused(app: TestApp) {
+    async fn an_oversized_body_gets_413_and_creates_nothing(app: TestApp) {
         let sso = SsoWorkspace::new(&app, true).await;
+        let before = sso.footprint().await;
         let huge = "A".repeat(300 * 1024);
-        assert_refused(&sso, &huge, None).await;
+        let response = sso.client.post(sso.acs()).form(&[("SAMLResponse", huge)]).send().await.unwrap();
+        assert_eq!(response.status(), 413);
+        assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+        assert!(response.text().await.unwrap().contains("larger than the limit"));
+        assert_eq!(sso.footprint().await, before);
     }
 
     async fn a_deactivated_membership_cannot_sign_in(app: TestApp) {

@@ -3,7 +3,10 @@
 
 use std::time::Duration;
 
-use gatehouse::saml::refresh;
+use gatehouse::{
+    net::outbound::{Outbound, OutboundAllow},
+    saml::refresh,
+};
 use serde_json::json;
 use wiremock::{matchers::path, Mock, MockServer, ResponseTemplate};
 
@@ -22,6 +25,11 @@ fn metadata(extra: &[&str]) -> String {
     ];
     args.extend_from_slice(extra);
     idp(&args)
+}
+
+/// The outbound client the test server has (loopback allowed).
+pub fn outbound() -> Outbound {
+    Outbound::new(OutboundAllow::parse("127.0.0.1/32").unwrap())
 }
 
 async fn serve(server: &MockServer, body: String) {
@@ -47,20 +55,34 @@ on_both_backends! {
         serve(&server, metadata(&["--cert", "both"])).await;
         let workspace = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
         let connection = app.store.sso_connections(workspace.id).await.unwrap().remove(0);
-        refresh::refresh_one(&app.store, &connection).await.unwrap();
+        refresh::refresh_one(&app.store, &outbound(), &connection).await.unwrap();
         let connection = app.store.sso_connections(workspace.id).await.unwrap().remove(0);
         assert_eq!(connection.certificates.len(), 2);
+        // A change of certificates is visible on the connection and audited.
+        assert!(connection.certificates_changed_at.is_some());
+        let (_, audit) = app.get_json("/v1/workspaces/acme/audit", &token).await;
+        let changed: Vec<_> = audit["entries"].as_array().unwrap().iter()
+            .filter(|e| e["action"] == "sso.connection.certificates_changed").collect();
+        assert_eq!(changed.len(), 1, "{audit}");
+        assert_eq!(changed[0]["before"].as_array().unwrap().len(), 1);
+        assert_eq!(changed[0]["after"].as_array().unwrap().len(), 2);
+        let (_, list) = app.get_json("/v1/workspaces/acme/sso/connections", &token).await;
+        assert!(list["connections"][0]["certificates_changed_at"].is_string(), "{list}");
+        // The same certificates again change nothing.
+        refresh::refresh_one(&app.store, &outbound(), &connection).await.unwrap();
+        let same = app.store.sso_connections(workspace.id).await.unwrap().remove(0);
+        assert_eq!(same.certificates_changed_at, connection.certificates_changed_at);
 
         // A malformed answer keeps the previous metadata and records the error.
         serve(&server, "<html>maintenance</html>".into()).await;
-        assert!(refresh::refresh_one(&app.store, &connection).await.is_err());
+        assert!(refresh::refresh_one(&app.store, &outbound(), &connection).await.is_err());
         let kept = app.store.sso_connections(workspace.id).await.unwrap().remove(0);
         assert_eq!(kept.certificates.len(), 2);
         assert!(kept.refresh_error.is_some());
         // So does an IdP that is down.
         server.reset().await;
         Mock::given(path("/metadata")).respond_with(ResponseTemplate::new(503)).mount(&server).await;
-        assert!(refresh::refresh_one(&app.store, &kept).await.is_err());
+        assert!(refresh::refresh_one(&app.store, &outbound(), &kept).await.is_err());
         assert_eq!(app.store.sso_connections(workspace.id).await.unwrap()[0].certificates.len(), 2);
     }
 
@@ -93,11 +115,12 @@ async fn a_slow_metadata_server_times_out() {
         .await;
     let started = std::time::Instant::now();
     let err = refresh::fetch_within(
+        &outbound(),
         &format!("{}/metadata", server.uri()),
         Duration::from_millis(300),
     )
     .await
     .unwrap_err();
-    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(err.to_string().contains("could not be read"), "{err}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }

@@ -48,6 +48,37 @@ pub struct SsoWorkspace<'a> {
     pub key: Option<&'static str>,
     /// A client that does not follow redirects and keeps no cookies.
     pub client: reqwest::Client,
+    /// The browser-binding cookie of the last `start_login` (name=value), sent to the ACS.
+    pub binding: std::sync::Mutex<Option<String>>,
+}
+
+/// What the ACS and the handoff after it answered.
+pub struct AcsOutcome {
+    /// The ACS's status (303 when it accepted the response).
+    pub status: u16,
+    /// The handoff cookie the ACS set (name=value), when it accepted.
+    pub handoff: Option<String>,
+    /// The ACS's Location.
+    pub location: Option<String>,
+}
+
+/// The value of cookie `name` among a response's Set-Cookie headers (removals excluded).
+pub fn set_cookie(response: &reqwest::Response, name: &str) -> Option<String> {
+    let prefix = format!("{name}=");
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .filter(|v| v.starts_with(&prefix))
+        .map(|v| {
+            v[prefix.len()..]
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .to_string()
+        })
+        .find(|v| !v.is_empty())
 }
 
 impl<'a> SsoWorkspace<'a> {
@@ -106,6 +137,7 @@ impl<'a> SsoWorkspace<'a> {
             idp_entity_id: idp_entity_id.to_string(),
             key,
             client,
+            binding: std::sync::Mutex::new(None),
         }
     }
 
@@ -157,6 +189,8 @@ impl<'a> SsoWorkspace<'a> {
             .await
             .unwrap();
         assert_eq!(response.status(), 302);
+        let binding = set_cookie(&response, "gatehouse_saml").expect("a browser-binding cookie");
+        *self.binding.lock().unwrap() = Some(format!("gatehouse_saml={binding}"));
         let location =
             reqwest::Url::parse(response.headers()["location"].to_str().unwrap()).unwrap();
         assert!(
@@ -196,38 +230,71 @@ impl<'a> SsoWorkspace<'a> {
         idp(&args.iter().map(String::as_str).collect::<Vec<_>>())
     }
 
-    /// Posts to the ACS; answers (status, session cookie value, Location).
+    /// Posts to the ACS with these cookies (`name=value`); answers what the ACS said.
+    pub async fn post_acs_raw(
+        &self,
+        saml_response: &str,
+        relay_state: Option<&str>,
+        cookies: &[String],
+    ) -> AcsOutcome {
+        let mut form = vec![("SAMLResponse", saml_response.to_string())];
+        if let Some(r) = relay_state {
+            form.push(("RelayState", r.to_string()));
+        }
+        let mut request = self.client.post(self.acs()).form(&form);
+        if !cookies.is_empty() {
+            request = request.header("cookie", cookies.join("; "));
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let handoff =
+            set_cookie(&response, "gatehouse_signin").map(|v| format!("gatehouse_signin={v}"));
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_string());
+        AcsOutcome {
+            status,
+            handoff,
+            location,
+        }
+    }
+
+    /// Follows the ACS's handoff (`GET /saml/{slug}/complete`) with extra cookies; answers the
+    /// response.
+    pub async fn complete(&self, outcome: &AcsOutcome, cookies: &[String]) -> reqwest::Response {
+        let location = outcome.location.as_deref().expect("the ACS redirected");
+        let expected = format!("/saml/{}/complete", self.slug);
+        assert!(location.starts_with(&expected), "{location}");
+        let mut all = vec![outcome.handoff.clone().expect("a handoff cookie")];
+        all.extend(cookies.iter().cloned());
+        self.client
+            .get(self.app.url(location))
+            .header("cookie", all.join("; "))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Posts to the ACS as the browser that started the last login (its binding cookie), then
+    /// completes the handoff like a browser without another session; answers (status,
+    /// session cookie value, final Location). A refusal answers the ACS's status.
     pub async fn post_acs(
         &self,
         saml_response: &str,
         relay_state: Option<&str>,
     ) -> (u16, Option<String>, Option<String>) {
-        let mut form = vec![("SAMLResponse", saml_response.to_string())];
-        if let Some(r) = relay_state {
-            form.push(("RelayState", r.to_string()));
+        let cookies: Vec<String> = self.binding.lock().unwrap().iter().cloned().collect();
+        let outcome = self
+            .post_acs_raw(saml_response, relay_state, &cookies)
+            .await;
+        if outcome.status != 303 {
+            return (outcome.status, None, outcome.location);
         }
-        let response = self
-            .client
-            .post(self.acs())
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        let cookie = response
-            .headers()
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .find(|v| v.starts_with("gatehouse_session="))
-            .map(|v| {
-                v.trim_start_matches("gatehouse_session=")
-                    .split(';')
-                    .next()
-                    .unwrap()
-                    .to_string()
-            });
-        let location = response
+        let done = self.complete(&outcome, &[]).await;
+        let status = done.status().as_u16();
+        let cookie = set_cookie(&done, "gatehouse_session");
+        let location = done
             .headers()
             .get("location")
             .map(|v| v.to_str().unwrap().to_string());
