@@ -6,7 +6,10 @@
 -- 2. a membership carries the workspace's own name for the person (email) and links to the
 --    account only once the person (or the domain's workspace, or the operator) vouches for it:
 --    account_id is NULL while the person has not accepted;
--- 3. rows of one workspace can never point into another (composite keys, a grant trigger).
+-- 3. rows of one workspace can never point into another (composite keys, a grant trigger);
+-- 4. an account's address is vouched for (by the operator, or by the workspace that verified
+--    its domain) or only held through an invitation link; only vouched accounts answer the
+--    requests other workspaces leave for the person.
 
 CREATE TABLE workspace_domains (
     workspace_id uuid        NOT NULL REFERENCES workspaces (id),
@@ -48,6 +51,9 @@ UPDATE workspaces w SET domains = COALESCE(
       WHERE d.workspace_id = w.id AND d.verified_at IS NOT NULL),
     '[]'::jsonb);
 
+-- Accounts made before this release came through the operator or a workspace: vouched.
+ALTER TABLE accounts ADD COLUMN vouched boolean NOT NULL DEFAULT true;
+
 -- The workspace's name for the person, and the account only once the person accepted.
 ALTER TABLE memberships ADD COLUMN email text;
 ALTER TABLE memberships ADD COLUMN email_key text;
@@ -57,6 +63,26 @@ ALTER TABLE memberships ALTER COLUMN email SET NOT NULL;
 ALTER TABLE memberships ALTER COLUMN email_key SET NOT NULL;
 ALTER TABLE memberships ALTER COLUMN account_id DROP NOT NULL;
 CREATE UNIQUE INDEX memberships_by_email ON memberships (workspace_id, email_key);
+
+-- Links a workspace made on its own (admin API, SCIM, JIT) for people outside the domains it
+-- now holds were never the person's choice: they wait for the person again. Invitations (the
+-- person accepted), the command line and legacy imports (the operator) keep theirs.
+UPDATE memberships m SET account_id = NULL
+ WHERE m.provenance IN ('api', 'scim', 'sso')
+   AND NOT EXISTS (SELECT 1 FROM workspace_domains d
+                    WHERE d.workspace_id = m.workspace_id AND d.verified_at IS NOT NULL
+                      AND d.domain = lower(split_part(m.email, '@', 2)));
+
+-- Rows an earlier import could make point into another workspace go before the keys that
+-- forbid them.
+DELETE FROM group_members gm
+ WHERE NOT EXISTS (SELECT 1 FROM groups g WHERE g.id = gm.group_id AND g.workspace_id = gm.workspace_id)
+    OR NOT EXISTS (SELECT 1 FROM memberships m WHERE m.id = gm.membership_id AND m.workspace_id = gm.workspace_id);
+DELETE FROM grants g
+ WHERE (g.subject_type = 'user' AND NOT EXISTS (
+            SELECT 1 FROM memberships m WHERE m.id = g.subject_id AND m.workspace_id = g.workspace_id))
+    OR (g.subject_type = 'group' AND NOT EXISTS (
+            SELECT 1 FROM groups x WHERE x.id = g.subject_id AND x.workspace_id = g.workspace_id));
 
 -- Rows that name a membership or a group name its workspace too.
 ALTER TABLE memberships ADD CONSTRAINT memberships_id_workspace UNIQUE (id, workspace_id);

@@ -37,6 +37,8 @@ UPDATE workspaces SET domains = COALESCE(
           WHERE d.workspace_id = workspaces.id AND d.verified_at IS NOT NULL ORDER BY d.domain)),
     '[]');
 
+ALTER TABLE accounts ADD COLUMN vouched BOOLEAN NOT NULL DEFAULT 1;
+
 ALTER TABLE memberships RENAME TO memberships_old;
 CREATE TABLE memberships (
     id            BLOB    PRIMARY KEY,
@@ -62,7 +64,14 @@ CREATE TABLE memberships (
 INSERT INTO memberships (id, workspace_id, account_id, email, email_key, kind, active,
     provenance, created_at, updated_at, user_name, user_name_key, external_id, scim_doc,
     version, sso_exempt)
-SELECT m.id, m.workspace_id, m.account_id, a.email, a.email_key, m.kind, m.active,
+SELECT m.id, m.workspace_id,
+       -- links a workspace made on its own outside the domains it now holds wait again
+       CASE WHEN m.provenance IN ('api', 'scim', 'sso') AND NOT EXISTS (
+                SELECT 1 FROM workspace_domains d
+                 WHERE d.workspace_id = m.workspace_id AND d.verified_at IS NOT NULL
+                   AND d.domain = lower(substr(a.email, instr(a.email, '@') + 1)))
+            THEN NULL ELSE m.account_id END,
+       a.email, a.email_key, m.kind, m.active,
        m.provenance, m.created_at, m.updated_at, m.user_name, m.user_name_key, m.external_id,
        m.scim_doc, m.version, m.sso_exempt
   FROM memberships_old m JOIN accounts a ON a.id = m.account_id;
@@ -80,8 +89,12 @@ CREATE TABLE group_members_new (
     FOREIGN KEY (membership_id, workspace_id) REFERENCES memberships (id, workspace_id)
         ON DELETE CASCADE
 );
+-- Rows an earlier import could make point into another workspace are not carried over.
 INSERT INTO group_members_new (group_id, membership_id, workspace_id, source, added_at)
-SELECT group_id, membership_id, workspace_id, source, added_at FROM group_members;
+SELECT gm.group_id, gm.membership_id, gm.workspace_id, gm.source, gm.added_at
+  FROM group_members gm
+ WHERE EXISTS (SELECT 1 FROM groups g WHERE g.id = gm.group_id AND g.workspace_id = gm.workspace_id)
+   AND EXISTS (SELECT 1 FROM memberships m WHERE m.id = gm.membership_id AND m.workspace_id = gm.workspace_id);
 DROP TABLE group_members;
 DROP TABLE memberships_old;
 ALTER TABLE group_members_new RENAME TO group_members;
@@ -90,6 +103,12 @@ CREATE INDEX memberships_by_account ON memberships (account_id);
 CREATE UNIQUE INDEX memberships_by_user_name ON memberships (workspace_id, user_name_key);
 CREATE INDEX memberships_by_external_id ON memberships (workspace_id, external_id);
 CREATE UNIQUE INDEX memberships_by_email ON memberships (workspace_id, email_key);
+
+DELETE FROM grants
+ WHERE (subject_type = 'user' AND NOT EXISTS (
+            SELECT 1 FROM memberships m WHERE m.id = grants.subject_id AND m.workspace_id = grants.workspace_id))
+    OR (subject_type = 'group' AND NOT EXISTS (
+            SELECT 1 FROM groups g WHERE g.id = grants.subject_id AND g.workspace_id = grants.workspace_id));
 
 CREATE TRIGGER grants_subject_in_workspace_insert BEFORE INSERT ON grants
 WHEN (NEW.subject_type = 'user' AND NOT EXISTS (

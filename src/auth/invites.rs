@@ -104,7 +104,7 @@ fn form_name(code: &str) -> String {
 
 fn new_account_form(code: &str, csrf_field: &str, message: Option<&str>) -> String {
     format!(
-        "{}<p>Choose a password for your new Gatehouse account.</p>\
+        "{}<p>Choose a password for a new Gatehouse account.</p>\
          <form method=\"post\" action=\"/invites/{}\">{csrf_field}\
          <label for=\"password\">Password (at least {} characters)</label>\
          <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"new-password\" required>\
@@ -151,27 +151,20 @@ async fn show(
             escape(&invite.email),
             escape(&invite.email)
         ),
+        // The same page whether or not the address has an account: the code's holder (the
+        // inviter too) learns nothing about the person from it.
         None => {
-            let has_account = match state.store.account_password(&invite.email).await {
-                Ok(account) => account.is_some(),
-                Err(err) => {
-                    tracing::error!(error = %err, "invitation: cannot read the account");
-                    return unavailable();
-                }
-            };
-            if has_account {
-                format!(
-                    "{head}<p>You have a Gatehouse account: sign in as {} to accept.</p>\
-                     <p><a id=\"sign-in\" href=\"/login?email={}&amp;return_to={}\">Sign in</a></p>",
-                    escape(&invite.email),
-                    escape(&url_encode(&invite.email)),
-                    escape(&url_encode(&format!("/invites/{code}")))
-                )
-            } else {
-                let form = form_csrf::issue(&req, &state.settings.sign_in, &form_name(&code));
-                let body = format!("{head}{}", new_account_form(&code, &form.hidden_input(), None));
-                return form.attach(page(StatusCode::OK, "Invitation", &body));
-            }
+            let form = form_csrf::issue(&req, &state.settings.sign_in, &form_name(&code));
+            let body = format!(
+                "{head}<p>Have a Gatehouse account? <a id=\"sign-in\" \
+                 href=\"/login?email={}&amp;return_to={}\">Sign in as {}</a> to accept.</p>\
+                 <p>New to Gatehouse?</p>{}",
+                escape(&url_encode(&invite.email)),
+                escape(&url_encode(&format!("/invites/{code}"))),
+                escape(&invite.email),
+                new_account_form(&code, &form.hidden_input(), None)
+            );
+            return form.attach(page(StatusCode::OK, "Invitation", &body));
         }
     };
     page(StatusCode::OK, "Invitation", &body)

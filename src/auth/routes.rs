@@ -359,11 +359,21 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
             )
         })
         .collect();
-    let pending = state
+    // Only an account whose address is vouched for answers other workspaces' requests.
+    let vouched = state
         .store
-        .pending_memberships(&session.email)
+        .account_vouched(session.account_id)
         .await
-        .unwrap_or_default();
+        .unwrap_or(false);
+    let pending = if vouched {
+        state
+            .store
+            .pending_memberships(&session.email)
+            .await
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let asks: String = pending
         .iter()
         .map(|p| {
@@ -463,7 +473,7 @@ async fn answer_membership(
         .answer_membership(
             &workspace,
             *membership,
-            &me.session.email,
+            (me.session.account_id, &me.session.email),
             accept,
             crate::http::request_context::RequestId::current(),
         )

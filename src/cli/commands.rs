@@ -73,8 +73,8 @@ pub async fn run(
         Command::Workspace(WorkspaceCommand::Export { workspace, file }) => {
             export_workspace(&store, &workspace, file.as_deref()).await?
         }
-        Command::Workspace(WorkspaceCommand::Import { file }) => {
-            import_workspace(&store, &file).await?
+        Command::Workspace(WorkspaceCommand::Import { file, own_export }) => {
+            import_workspace(&store, &file, own_export).await?
         }
         Command::Token(TokenCommand::Create { workspace, kind }) => {
             let issued = store
@@ -336,7 +336,11 @@ fn write_private_file(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<(
     std::fs::rename(&tmp, path)
 }
 
-async fn import_workspace(store: &Store, file: &std::path::Path) -> anyhow::Result<Outcome> {
+async fn import_workspace(
+    store: &Store,
+    file: &std::path::Path,
+    own_export: bool,
+) -> anyhow::Result<Outcome> {
     let text =
         std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
     let doc: WorkspaceExport = serde_json::from_str(&text)
@@ -348,12 +352,27 @@ async fn import_workspace(store: &Store, file: &std::path::Path) -> anyhow::Resu
         request_id: None,
         provenance: "import",
     };
-    let workspace = access.import_workspace(doc, &ctx).await?;
+    let trust = if own_export {
+        crate::domain::transfer::ImportTrust::OwnExport
+    } else {
+        crate::domain::transfer::ImportTrust::Untrusted
+    };
+    let claimed = doc.workspace.domains.clone();
+    let workspace = access.import_workspace(doc, trust, &ctx).await?;
+    let domains = if own_export {
+        format!("verified domains: {}", workspace.domains.join(", "))
+    } else {
+        format!(
+            "claimed (not verified) domains: {}; members wait for their people (use \
+             --own-export for your own export)",
+            claimed.join(", ")
+        )
+    };
     Ok(Outcome {
         text: format!(
             "imported workspace {} (revision {}): {} members, {} groups ({} group members), \
-             {} resources, {} grants.\nNot part of an export: {} (connect SSO and issue \
-             tokens again).",
+             {} resources, {} grants; {domains}.\nNot part of an export: {} (connect SSO and \
+             issue tokens again).",
             workspace.slug,
             workspace.revision,
             counts.members,
@@ -364,7 +383,8 @@ async fn import_workspace(store: &Store, file: &std::path::Path) -> anyhow::Resu
             NOT_EXPORTED.join(", "),
         ),
         json: json!({ "imported": true, "workspace": workspace, "revision": workspace.revision,
-                      "counts": counts, "not_imported": NOT_EXPORTED }),
+                      "counts": counts, "not_imported": NOT_EXPORTED, "own_export": own_export,
+                      "claimed_domains": claimed }),
     })
 }
 

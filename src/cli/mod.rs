@@ -209,6 +209,12 @@ pub enum WorkspaceCommand {
         /// The export document.
         #[arg(long)]
         file: PathBuf,
+        /// The document is your own export (moving a workspace between databases): verify its
+        /// domains and link its members to their accounts as they were. Never for a document
+        /// someone else gave you: without it, domains are claims and members wait for their
+        /// people.
+        #[arg(long)]
+        own_export: bool,
     },
 }
 

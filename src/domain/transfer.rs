@@ -25,6 +25,19 @@ pub const NOT_EXPORTED: [&str; 7] = [
     "change_feed",
 ];
 
+/// How far an import trusts its document. A document is only data: whoever wrote it could
+/// name any domain and any person, so only the operator's word turns it into authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportTrust {
+    /// The operator's own export (moving a workspace between databases): its domains are
+    /// verified (unless another workspace holds one) and its members linked to their accounts
+    /// as they were.
+    OwnExport,
+    /// Any other document: its domains become claims to verify by DNS, and every member waits
+    /// for the person to accept (no account is made or linked).
+    Untrusted,
+}
+
 /// One workspace, complete enough to recreate its access decisions elsewhere.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -57,10 +70,9 @@ pub struct ExportedWorkspace {
     pub settings: WorkspaceSettings,
 }
 
-/// A membership with its SCIM columns. The account is named by email: accounts are global,
-/// so import links to the account with that email or creates one, except that a person who
-/// already has an account in the target database and is outside the workspace's domains is
-/// asked first (the membership waits for them, as any workspace's would).
+/// A membership with its SCIM columns. The account is named by email: accounts are global, so
+/// an import of the operator's own export links to the account with that email or creates
+/// one; any other import leaves the membership waiting for the person (see [`ImportTrust`]).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExportedMember {

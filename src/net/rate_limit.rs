@@ -1,10 +1,13 @@
-//! A per-client-address token bucket for the unauthenticated endpoints whose every call costs
-//! real work (`/saml/*/login` stores a pending request, `/saml/*/acs` may verify a signature).
+//! A token bucket per key: per client address for the unauthenticated endpoints whose every
+//! call costs real work (`/saml/*/login` stores a pending request, `/saml/*/acs` may verify a
+//! signature), per workspace for tenant calls that reach outside (DNS lookups of domain
+//! verification).
 //! Each address may burst up to a tenth of a minute's allowance and then gets its per-minute
 //! rate. Kept in memory per instance, with bounded size.
 
 use std::{
     collections::HashMap,
+    hash::Hash,
     net::IpAddr,
     sync::Mutex,
     time::{Duration, Instant},
@@ -20,14 +23,23 @@ struct Bucket {
     updated: Instant,
 }
 
-/// Requests per minute per client address; `0` turns the limit off.
-pub struct RateLimiter {
+/// Requests per minute per key (a client address unless said otherwise); `0` turns the limit
+/// off.
+pub struct RateLimiter<K = IpAddr> {
     per_second: f64,
     burst: f64,
-    buckets: Mutex<HashMap<IpAddr, Bucket>>,
+    buckets: Mutex<HashMap<K, Bucket>>,
 }
 
-impl RateLimiter {
+impl RateLimiter<IpAddr> {
+    /// Takes one token for `ip`; `Err(wait)` when its bucket is empty.
+    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+        // No address (a test transport, a Unix socket): one shared bucket.
+        self.take(ip.map(limit_key).unwrap_or(IpAddr::from([0, 0, 0, 0])))
+    }
+}
+
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn per_minute(per_minute: u32) -> Self {
         let per_minute = f64::from(per_minute);
         Self {
@@ -37,13 +49,11 @@ impl RateLimiter {
         }
     }
 
-    /// Takes one token for `ip`; `Err(wait)` when its bucket is empty.
-    pub fn check(&self, ip: Option<IpAddr>) -> Result<(), Duration> {
+    /// Takes one token for `key`; `Err(wait)` when its bucket is empty.
+    pub fn take(&self, key: K) -> Result<(), Duration> {
         if self.per_second <= 0.0 {
             return Ok(());
         }
-        // No address (a test transport, a Unix socket): one shared bucket.
-        let key = ip.map(limit_key).unwrap_or(IpAddr::from([0, 0, 0, 0]));
         let now = Instant::now();
         let mut buckets = self.buckets.lock().expect("rate limit lock");
         if buckets.len() >= MAX_TRACKED {

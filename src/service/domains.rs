@@ -23,16 +23,26 @@ use crate::{
 
 /// Looks TXT records up, in the system's resolvers or one configured server. A resolver is
 /// built per lookup, so nothing is cached: an owner who just published the record is not
-/// told "not found" by an answer remembered from a minute ago.
-#[derive(Debug, Clone)]
+/// told "not found" by an answer remembered from a minute ago. Each workspace may make a
+/// few lookups a minute (a tenant makes Gatehouse ask its resolver about names it chooses).
+#[derive(Clone)]
 pub struct DnsVerifier {
     server: Option<SocketAddr>,
+    per_workspace: std::sync::Arc<crate::net::rate_limit::RateLimiter<uuid::Uuid>>,
 }
+
+/// DNS lookups one workspace may make per minute.
+const LOOKUPS_PER_MINUTE: u32 = 10;
 
 impl DnsVerifier {
     /// `server`: `GATEHOUSE_DNS_SERVER`, or `None` for `/etc/resolv.conf`.
     pub fn new(server: Option<SocketAddr>) -> Self {
-        Self { server }
+        Self {
+            server,
+            per_workspace: std::sync::Arc::new(crate::net::rate_limit::RateLimiter::per_minute(
+                LOOKUPS_PER_MINUTE,
+            )),
+        }
     }
 
     /// The TXT strings at `name` (empty when there are none).
@@ -113,20 +123,28 @@ pub async fn verify_by_dns(
     if claim.verified_at.is_some() {
         return Ok(claim);
     }
-    let found = dns.txt(&claim.txt_record.name).await.map_err(|e| {
-        tracing::info!(domain.name = %domain, error = %e, "domain verification: DNS lookup failed");
-        ServiceError::Conflict(format!(
-            "{} could not be looked up in DNS; try again in a moment",
-            claim.txt_record.name
-        ))
-    })?;
+    if let Err(wait) = dns.per_workspace.take(workspace.id) {
+        return Err(ServiceError::Conflict(format!(
+            "too many verifications: try again in {} s",
+            wait.as_secs().max(1)
+        )));
+    }
     let challenge = claim
         .txt_record
         .value
         .trim_start_matches(crate::domain::domains::CHALLENGE_PREFIX);
-    if !proves(&found, challenge) {
+    // One answer whether the record is missing or DNS failed: the lookup is the tenant's to
+    // aim, so its outcome must not describe anybody's resolver or network.
+    let proven = match dns.txt(&claim.txt_record.name).await {
+        Ok(found) => proves(&found, challenge),
+        Err(e) => {
+            tracing::info!(domain.name = %domain, error = %e, "domain verification: DNS lookup failed");
+            false
+        }
+    };
+    if !proven {
         return Err(ServiceError::Conflict(format!(
-            "no TXT record {:?} holds {:?} yet: publish it, then verify again",
+            "no TXT record {:?} holding {:?} was found: publish it, then verify again",
             claim.txt_record.name, claim.txt_record.value
         )));
     }

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::{normalise_email, AccessService, ServiceError};
 use crate::{
     access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, ResourceRef, Subject},
-    domain::{token::digest, Actor, Workspace},
+    domain::{token::digest, workspace::email_domain, Actor, Workspace},
     storage::{AuditedChange, ChangeContext, Invite, InviteGrant, SideWrite},
 };
 
@@ -151,19 +151,36 @@ impl AccessService {
                 }
             }
             Acceptor::SignedIn { email } => {
-                if !email.eq_ignore_ascii_case(&invite.email) {
+                if email.trim().to_lowercase() != invite.email.trim().to_lowercase() {
                     return Err(ServiceError::Forbidden(
                         "this invitation is for another address: sign in as the invitee".into(),
                     ));
                 }
             }
-            Acceptor::NewPerson { password_hash } => side_writes.insert(
-                0,
-                SideWrite::CreateAccount {
-                    email: invite.email.clone(),
-                    password_hash: password_hash.clone(),
-                },
-            ),
+            Acceptor::NewPerson { password_hash } => {
+                // The people of a verified domain get their accounts from the workspace that
+                // holds it (its SSO, SCIM or invitations): another workspace's invitation link
+                // must not make one for them, to be linked later by their company.
+                let domain = email_domain(&invite.email).unwrap_or_default();
+                if let Some(holder) = self.store.verified_domain_holder(&domain).await? {
+                    if holder != workspace.id {
+                        return Err(ServiceError::Forbidden(format!(
+                            "addresses of {domain} are managed by their organisation: sign in \
+                             through its single sign-on, then open this invitation again"
+                        )));
+                    }
+                }
+                side_writes.insert(
+                    0,
+                    SideWrite::CreateAccount {
+                        email: invite.email.clone(),
+                        password_hash: password_hash.clone(),
+                        // Holding the link proves no mailbox; only the domain's own workspace
+                        // vouches for its people.
+                        vouched: workspace.is_authority_for(&invite.email),
+                    },
+                )
+            }
         }
         let allow_owner = workspace.settings.allow_idp_managed_owners;
         let (member, grants) = self

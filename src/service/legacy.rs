@@ -97,7 +97,13 @@ impl AccessService {
                         email: email.clone(),
                         kind: target.kind,
                         active: true,
-                        awaiting_consent: super::needs_consent(workspace, &email, &ctx.actor),
+                        // A legacy file is data, like an import document: whoever runs it, a
+                        // person outside the workspace's domains decides for themselves.
+                        awaiting_consent: super::needs_consent(
+                            workspace,
+                            &email,
+                            &crate::domain::Actor::System,
+                        ),
                     };
                     let kind = if target.kind == MemberKind::Owner {
                         "owner"

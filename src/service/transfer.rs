@@ -55,10 +55,11 @@ impl AccessService {
     pub async fn import_workspace(
         &self,
         doc: WorkspaceExport,
+        trust: crate::domain::transfer::ImportTrust,
         ctx: &ChangeContext,
     ) -> Result<Workspace, ServiceError> {
         let doc = validate(doc)?;
-        let workspace = self.store.import_workspace(&doc, ctx).await?;
+        let workspace = self.store.import_workspace(&doc, trust, ctx).await?;
         self.cache.catch_up(workspace.id).await?;
         Ok(workspace)
     }

@@ -231,16 +231,20 @@ pub(super) fn audit_names(change: &Change) -> (&'static str, String) {
 
 /// The id of the account with this email (`key`: lower-cased), created if absent; inside the
 /// caller's transaction. New accounts get random (v4) ids, which tell nobody when they were
-/// made.
+/// made. With `$vouch` (the operator, or the workspace that verified the email's domain, is
+/// linking it) the account becomes vouched for; one that only an invitation link's holder had
+/// made loses that holder: its password is cleared and its sessions end.
 macro_rules! ensure_account {
-    ($tx:expr, $email:expr, $key:expr, $now:expr) => {{
+    ($tx:expr, $email:expr, $key:expr, $vouch:expr, $now:expr) => {{
+        let vouch: bool = $vouch;
         sqlx::query(
-            "INSERT INTO accounts (id, email, email_key, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (email_key) DO NOTHING",
+            "INSERT INTO accounts (id, email, email_key, vouched, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email_key) DO NOTHING",
         )
         .bind(Uuid::new_v4())
         .bind($email)
         .bind($key)
+        .bind(vouch)
         .bind($now)
         .execute(&mut *$tx)
         .await?;
@@ -248,6 +252,25 @@ macro_rules! ensure_account {
             .bind($key)
             .fetch_one(&mut *$tx)
             .await?;
+        if vouch {
+            let taken_over = sqlx::query(
+                "UPDATE accounts SET vouched = true, password_hash = NULL \
+                 WHERE id = $1 AND NOT vouched",
+            )
+            .bind(id)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            if taken_over == 1 {
+                sqlx::query(
+                    "UPDATE sessions SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+                )
+                .bind(id)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?;
+            }
+        }
         Some(id)
     }};
 }
@@ -293,7 +316,21 @@ macro_rules! write_change {
                 let account: Option<Uuid> = if member.awaiting_consent || !unlinked {
                     None
                 } else {
-                    ensure_account!($tx, &member.email, &email_key, now)
+                    // Who links decides whether the address is vouched for: the operator, or
+                    // the workspace holding the email's verified domain (a person accepting
+                    // vouches for nothing).
+                    let domain = $crate::domain::workspace::email_domain(&member.email).unwrap_or_default();
+                    let authority: Option<(i32,)> = sqlx::query_as(
+                        "SELECT 1 FROM workspace_domains WHERE workspace_id = $1 AND domain = $2 \
+                         AND verified_at IS NOT NULL",
+                    )
+                    .bind(ws)
+                    .bind(&domain)
+                    .fetch_optional(&mut *$tx)
+                    .await?;
+                    let vouch = authority.is_some()
+                        || matches!($ctx.actor, $crate::domain::Actor::Cli);
+                    ensure_account!($tx, &member.email, &email_key, vouch, now)
                 };
                 if current.is_some() {
                     sqlx::query(

@@ -110,6 +110,32 @@ impl Store {
         Ok(rows.into_iter().map(|(d,)| d).collect())
     }
 
+    /// The workspace that verified `domain`, if one did.
+    pub async fn verified_domain_holder(&self, domain: &str) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT workspace_id FROM workspace_domains WHERE domain = $1 \
+                 AND verified_at IS NOT NULL",
+            )
+            .bind(domain)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(w,)| w))
+    }
+
+    /// Whether an account's address is vouched for (by the operator or its domain's
+    /// workspace) rather than only held through an invitation link.
+    pub async fn account_vouched(&self, account_id: Uuid) -> Result<bool, StoreError> {
+        let row: Option<(bool,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT vouched FROM accounts WHERE id = $1")
+                .bind(account_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.is_some_and(|(v,)| v))
+    }
+
     /// Every workspace's verified domains.
     pub(crate) async fn verified_domains_by_workspace(
         &self,
@@ -226,8 +252,9 @@ impl Store {
                 None => return Err(StoreError::NotFound(format!("domain {domain}"))),
                 Some((Some(_),)) => {} // verified already: nothing to record
                 Some((None,)) => {
-                    let _ = mark_verified!(tx, workspace_id, domain, by, now);
-                    append_audit!(&mut *tx, &audit)?;
+                    if mark_verified!(tx, workspace_id, domain, by, now) == 1 {
+                        append_audit!(&mut *tx, &audit)?;
+                    }
                 }
             }
         });

@@ -18,6 +18,9 @@ pub enum SideWrite {
     CreateAccount {
         email: String,
         password_hash: String,
+        /// The inviting workspace verified the address's domain (otherwise the account is
+        /// only held through the invitation link: see `accounts.vouched`).
+        vouched: bool,
     },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
@@ -69,22 +72,25 @@ macro_rules! write_side {
             SideWrite::CreateAccount {
                 email,
                 password_hash,
+                vouched,
             } => {
                 sqlx::query(
-                    "INSERT INTO accounts (id, email, email_key, password_hash, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
+                    "INSERT INTO accounts (id, email, email_key, password_hash, vouched, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
                 )
                 .bind(uuid::Uuid::new_v4())
                 .bind(email.trim())
                 .bind(email.trim().to_lowercase())
                 .bind(password_hash)
+                .bind(*vouched)
                 .bind($now)
                 .execute(&mut *$tx)
                 .await
                 .map_err(|e| {
                     StoreError::on_unique_violation(
                         e,
-                        "this address has a Gatehouse account already: sign in to accept",
+                        "no new account can be made for this address: if you have a Gatehouse \
+                         account, sign in to accept",
                     )
                 })?;
             }

@@ -30,8 +30,8 @@ use crate::{
     domain::{
         domains::VerifiedBy,
         transfer::{
-            ExportedGroup, ExportedGroupMember, ExportedMember, ExportedWorkspace, WorkspaceExport,
-            EXPORT_FORMAT, NOT_EXPORTED,
+            ExportedGroup, ExportedGroupMember, ExportedMember, ExportedWorkspace, ImportTrust,
+            WorkspaceExport, EXPORT_FORMAT, NOT_EXPORTED,
         },
         NewAuditEntry, Workspace,
     },
@@ -203,12 +203,13 @@ impl Store {
     /// id (workspace, memberships, groups, grants). Refused whole when the slug, or any id of
     /// the document, exists anywhere in this database, or when one of its domains is verified
     /// by another workspace: a document can only add a workspace, never reach into one.
-    /// Accounts are found or created by email (see [`ExportedMember`] for who is asked first).
+    /// What the document's domains and members become depends on `trust` ([`ImportTrust`]).
     /// The caller validates the document first (see `service::transfer`); constraint
     /// violations still roll everything back.
     pub async fn import_workspace(
         &self,
         doc: &WorkspaceExport,
+        trust: ImportTrust,
         ctx: &ChangeContext,
     ) -> Result<Workspace, StoreError> {
         let now = Utc::now();
@@ -218,7 +219,10 @@ impl Store {
             slug: w.slug.clone(),
             name: w.name.clone(),
             products: w.products.clone(),
-            domains: w.domains.clone(),
+            domains: match trust {
+                ImportTrust::OwnExport => w.domains.clone(),
+                ImportTrust::Untrusted => Vec::new(),
+            },
             settings: w.settings.clone(),
             revision: 0,
             created_at: now,
@@ -307,31 +311,22 @@ impl Store {
                     )
                 })?;
             append_audit!(&mut *tx, &audit)?;
-            // The document's domains were verified where it came from; here the operator
-            // vouches for them, unless another workspace holds one.
-            for domain in &workspace.domains {
+            // The operator's own export: its domains were verified where it came from, and
+            // the operator vouches for them here. Any other document only claims them.
+            for domain in &doc.workspace.domains {
                 let _ = insert_claim!(tx, workspace.id, domain.as_str(), now);
-                let _ = mark_verified!(tx, workspace.id, domain.as_str(), VerifiedBy::Operator, now);
-            }
-
-            // Who is asked first: a person with an account here, outside the workspace's
-            // domains, never agreed to this workspace.
-            let mut awaiting: HashSet<Uuid> = HashSet::new();
-            for m in &doc.members {
-                let in_domains = workspace.is_authority_for(&m.email);
-                let asked = m.awaiting_consent
-                    || (!in_domains && {
-                        let existing: Option<(Uuid,)> =
-                            sqlx::query_as("SELECT id FROM accounts WHERE email_key = $1")
-                                .bind(m.email.trim().to_lowercase())
-                                .fetch_optional(&mut *tx)
-                                .await?;
-                        existing.is_some()
-                    });
-                if asked {
-                    awaiting.insert(m.id);
+                if trust == ImportTrust::OwnExport {
+                    let _ = mark_verified!(tx, workspace.id, domain.as_str(), VerifiedBy::Operator, now);
                 }
             }
+            // Members of the operator's own export are linked as they were; those of any other
+            // document wait for their people (decided without looking at who has an account).
+            let awaiting: HashSet<Uuid> = doc
+                .members
+                .iter()
+                .filter(|m| m.awaiting_consent || trust == ImportTrust::Untrusted)
+                .map(|m| m.id)
+                .collect();
 
             let changes = import_changes(doc, &awaiting);
             let revision = write_changes!(tx, workspace.id, 0, &changes, ctx, now);

@@ -93,6 +93,8 @@ mod upgrade_to_verified_domains {
             Uuid::new_v4(),
             Uuid::new_v4(),
         );
+        let (outsider, outsider_member, foreign_member) =
+            (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let now = Utc::now();
         macro_rules! seed {
             ($conn:expr) => {{
@@ -115,6 +117,19 @@ mod upgrade_to_verified_domains {
                 sqlx::query("INSERT INTO group_members (group_id, membership_id, workspace_id, source, added_at) \
                              VALUES ($1, $2, $3, 'manual', $4)")
                     .bind(group).bind(member).bind(a).bind(now).execute(&mut $conn).await.unwrap();
+                // b's SCIM linked someone of a domain nobody verifies now: that link waits again.
+                sqlx::query("INSERT INTO accounts (id, email, email_key, created_at) VALUES ($1, 'sam@shared.test', 'sam@shared.test', $2)")
+                    .bind(outsider).bind(now).execute(&mut $conn).await.unwrap();
+                sqlx::query("INSERT INTO memberships (id, workspace_id, account_id, kind, active, provenance, created_at, updated_at) \
+                             VALUES ($1, $2, $3, 'member', true, 'scim', $4, $4)")
+                    .bind(outsider_member).bind(b).bind(outsider).bind(now).execute(&mut $conn).await.unwrap();
+                // An earlier import's bug: a's group listing a membership of b.
+                sqlx::query("INSERT INTO memberships (id, workspace_id, account_id, kind, active, provenance, created_at, updated_at) \
+                             VALUES ($1, $2, $3, 'member', true, 'cli', $4, $4)")
+                    .bind(foreign_member).bind(b).bind(acct).bind(now).execute(&mut $conn).await.unwrap();
+                sqlx::query("INSERT INTO group_members (group_id, membership_id, workspace_id, source, added_at) \
+                             VALUES ($1, $2, $3, 'manual', $4)")
+                    .bind(group).bind(foreign_member).bind(b).bind(now).execute(&mut $conn).await.unwrap();
             }};
         }
         match backend {
@@ -156,6 +171,21 @@ mod upgrade_to_verified_domains {
         assert_eq!(snapshot.members[0].email, "Pat@Only-A.test");
         assert!(!snapshot.members[0].awaiting_consent);
         assert_eq!(snapshot.group_members.len(), 1);
+        assert_eq!(
+            store.membership_account(b, outsider_member).await.unwrap(),
+            None,
+            "the link waits again"
+        );
+        assert_eq!(
+            store.membership_account(b, foreign_member).await.unwrap(),
+            Some(acct),
+            "the operator's link stays"
+        );
+        let b_snapshot = store.load_snapshot(b).await.unwrap();
+        assert!(
+            b_snapshot.group_members.is_empty(),
+            "the cross-workspace row is gone"
+        );
         store.close().await;
     }
 

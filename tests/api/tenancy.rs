@@ -282,7 +282,7 @@ on_both_backends! {
             role: "source.read".into(), scope: gatehouse::access::Scope::All,
             origin: gatehouse::access::GrantOrigin::Manual });
         for doc in [with_group, with_member, with_grant] {
-            let err = access.import_workspace(doc, &ctx).await.unwrap_err();
+            let err = access.import_workspace(doc, gatehouse::domain::transfer::ImportTrust::OwnExport, &ctx).await.unwrap_err();
             assert!(err.to_string().contains("exists already"), "{err}");
         }
         assert!(app.store.workspace_fresh("evil-two").await.unwrap().is_none());
@@ -375,5 +375,62 @@ on_both_backends! {
             .form(&[("workspace", "other"), ("answer", "accept"), ("csrf_token", csrf)])
             .send().await.unwrap();
         assert_eq!(refused.status().as_u16(), 404);
+    }
+
+    async fn an_invitation_link_proves_no_mailbox(app: TestApp) {
+        let _victim = SsoWorkspace::custom(&app, "victim", &["victim.test"], VICTIM_IDP, None, false).await;
+        app.create_workspace_with_domains("evil", &["evil.test".to_string()]).await;
+        let (_, evil) = app.issue_token("evil", TokenKind::Service).await;
+        app.post("/v1/workspaces/evil/members", &evil, json!({"email": "boss@evil.test", "kind": "owner"})).await;
+        let invite = |email: &str| json!({"email": email, "invited_by": "boss@evil.test"});
+        let choose = async |code: &str| {
+            let (cookie, token) = app.form_token(&format!("/invites/{code}")).await;
+            crate::helpers::test_client(reqwest::redirect::Policy::none())
+                .post(app.url(&format!("/invites/{code}")))
+                .header("cookie", cookie)
+                .form(&[("password", ATTACKER_PASSWORD), ("password_again", ATTACKER_PASSWORD), ("csrf_token", &token)])
+                .send().await.unwrap()
+        };
+
+        // 1. An address of a domain another workspace verified gets no account from evil's link
+        //    (victim's SCIM would otherwise link it later, with evil's password on it).
+        let (_, created) = app.post("/v1/workspaces/evil/invites", &evil, invite("newhire@victim.test")).await;
+        let response = choose(created["code"].as_str().unwrap()).await;
+        assert_eq!(response.status().as_u16(), 409, "managed by their organisation");
+        assert!(app.store.account_password("newhire@victim.test").await.unwrap().is_none());
+
+        // 2. Elsewhere the link's holder gets an account, but it answers no other workspace's
+        //    requests: those need an invitation of their own.
+        let (_, created) = app.post("/v1/workspaces/evil/invites", &evil, invite("contractor@freemail.test")).await;
+        let response = choose(created["code"].as_str().unwrap()).await;
+        assert_eq!(response.status().as_u16(), 303);
+        let evil_session = crate::helpers::session_cookie(&response).unwrap();
+        app.create_workspace_with_domains("partner", &[]).await;
+        let (_, partner) = app.issue_token("partner", TokenKind::Service).await;
+        let (_, asked) = app.post("/v1/workspaces/partner/members", &partner, json!({"email": "contractor@freemail.test"})).await;
+        let asked = asked["member"]["id"].as_str().unwrap().to_string();
+        let home = app.client.get(app.url("/")).header("cookie", format!("gatehouse_session={evil_session}"))
+            .send().await.unwrap().text().await.unwrap();
+        assert!(!home.contains("Workspace partner"), "{home}");
+        let (_, me) = app.session_of(&evil_session).await;
+        let answered = crate::helpers::test_client(reqwest::redirect::Policy::none())
+            .post(app.url(&format!("/memberships/{asked}")))
+            .header("cookie", format!("gatehouse_session={evil_session}"))
+            .form(&[("workspace", "partner"), ("answer", "accept"), ("csrf_token", me["csrf_token"].as_str().unwrap())])
+            .send().await.unwrap();
+        assert_ne!(answered.status().as_u16(), 303);
+        let (_, member) = app.get_json(&format!("/v1/workspaces/partner/members/{asked}"), &partner).await;
+        assert_eq!(member["awaiting_consent"], true, "{member}");
+
+        // 3. When the domain's own workspace links that account, the link's holder loses it:
+        //    the password goes and every session ends.
+        app.create_workspace_with_domains("freemail", &["freemail.test".to_string()]).await;
+        let (_, company) = app.issue_token("freemail", TokenKind::Service).await;
+        let (status, _) = app.post("/v1/workspaces/freemail/members", &company, json!({"email": "contractor@freemail.test"})).await;
+        assert_eq!(status, 201);
+        assert_eq!(app.session_of(&evil_session).await.0, 401, "the holder's session ended");
+        assert_eq!(app.password_login("contractor@freemail.test", ATTACKER_PASSWORD).await.0, 401);
+        let (_, hash) = app.store.account_password("contractor@freemail.test").await.unwrap().unwrap();
+        assert!(hash.is_none(), "the holder's password is gone");
     }
 }

@@ -7,8 +7,9 @@ use gatehouse::{
         Scope, Subject, WorkspaceIndex,
     },
     domain::{
-        domains::VerifiedBy, transfer::WorkspaceExport, Actor, NewWorkspace, TokenKind, Workspace,
-        WorkspaceSettings,
+        domains::VerifiedBy,
+        transfer::{ImportTrust, WorkspaceExport},
+        Actor, NewWorkspace, TokenKind, Workspace, WorkspaceSettings,
     },
     service::{AccessService, ServiceError},
     storage::{ChangeContext, Store},
@@ -431,7 +432,7 @@ async fn sqlite_to_postgres_keeps_every_decision() {
         ..ctx()
     };
     let target_ws = target_access
-        .import_workspace(doc.clone(), &import_ctx)
+        .import_workspace(doc.clone(), ImportTrust::OwnExport, &import_ctx)
         .await
         .unwrap();
     assert_eq!(target_ws.id, source_ws.id);
@@ -600,7 +601,14 @@ async fn round_trip_through_the_cli(app: &TestApp, backend: Backend) {
     let refused = gatehouse(
         &app.db.url,
         &[],
-        &["--json", "workspace", "import", "--file", file_arg],
+        &[
+            "--json",
+            "workspace",
+            "import",
+            "--file",
+            file_arg,
+            "--own-export",
+        ],
     );
     assert!(!refused.status.success());
     let message = one_json_object(&refused)["error"]["message"]
@@ -615,7 +623,14 @@ async fn round_trip_through_the_cli(app: &TestApp, backend: Backend) {
     let out = gatehouse(
         &fresh.url,
         &[],
-        &["--json", "workspace", "import", "--file", file_arg],
+        &[
+            "--json",
+            "workspace",
+            "import",
+            "--file",
+            file_arg,
+            "--own-export",
+        ],
     );
     assert!(out.status.success(), "{out:?}");
     let imported = one_json_object(&out);
@@ -699,7 +714,7 @@ on_both_backends! {
         doc.grants[0].role = "source.overlord".into();
         breakages.push(("unknown role", doc));
         for (expected, doc) in breakages {
-            let err = target_access.import_workspace(doc, &ctx()).await.unwrap_err();
+            let err = target_access.import_workspace(doc, ImportTrust::OwnExport, &ctx()).await.unwrap_err();
             assert!(matches!(err, ServiceError::Invalid(_)), "{err:?}");
             assert!(err.to_string().contains(expected), "{expected}: {err}");
         }
@@ -725,7 +740,7 @@ on_both_backends! {
             .await
             .unwrap();
         let existing = target.membership_account(other.id, elsewhere.id).await.unwrap().unwrap();
-        target_access.import_workspace(good.clone(), &ctx()).await.unwrap();
+        target_access.import_workspace(good.clone(), ImportTrust::OwnExport, &ctx()).await.unwrap();
         let imported = target.workspace_by_slug("acme").await.unwrap().unwrap();
         assert!(imported.is_authority_for(&good.members[3].email));
         let linked = target.membership_account(imported.id, good.members[3].id).await.unwrap();
@@ -736,16 +751,43 @@ on_both_backends! {
         let mut clash = good.clone();
         clash.workspace.slug = "acme-copy".into();
         clash.workspace.id = Uuid::now_v7();
-        let err = target_access.import_workspace(clash, &ctx()).await.unwrap_err();
+        let err = target_access.import_workspace(clash, ImportTrust::OwnExport, &ctx()).await.unwrap_err();
         assert!(matches!(err, ServiceError::Store(_)), "{err:?}");
         let slugs: Vec<String> = target.list_workspaces().await.unwrap().into_iter().map(|w| w.slug).collect();
         assert_eq!(slugs, ["acme", "other"]);
         // The same id under another slug is refused with a clear message.
         let mut renamed = good.clone();
         renamed.workspace.slug = "acme-renamed".into();
-        let err = target_access.import_workspace(renamed, &ctx()).await.unwrap_err();
+        let err = target_access.import_workspace(renamed, ImportTrust::OwnExport, &ctx()).await.unwrap_err();
         assert!(err.to_string().contains("already exists here"), "{err}");
         assert_eq!(target.list_workspaces().await.unwrap().len(), 2);
         target.close().await;
+    }
+
+    async fn a_document_from_someone_else_claims_domains_and_links_nobody(app: TestApp) {
+        let source = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/members", &source, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        let acme = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
+        let mut doc = app.store.export_workspace(acme.id).await.unwrap();
+        // Someone hands the operator a document naming a domain and a person of this database.
+        app.create_workspace_with_domains("home", &["freemail.test".to_string()]).await;
+        app.add_member_as_operator("home", "pat@freemail.test").await;
+        doc.workspace.id = Uuid::now_v7();
+        doc.workspace.slug = "handed-over".into();
+        doc.workspace.domains = vec!["gmail.test".into()];
+        doc.members[0].id = Uuid::now_v7();
+        doc.members[0].email = "pat@freemail.test".into();
+        doc.members[0].user_name = None;
+        doc.grants.clear();
+        for g in &mut doc.groups {
+            g.members.clear();
+        }
+        let access = AccessService::new(app.store.clone());
+        let imported = access.import_workspace(doc, ImportTrust::Untrusted, &ctx()).await.unwrap();
+        assert!(imported.domains.is_empty(), "domains are claims");
+        assert_eq!(app.store.domain_claims(imported.id).await.unwrap()[0].state(), "pending");
+        let member = access.member(&imported, "pat@freemail.test").await.unwrap();
+        assert!(member.awaiting_consent, "the person decides");
+        assert_eq!(app.store.membership_account(imported.id, member.id).await.unwrap(), None);
     }
 }
