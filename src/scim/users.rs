@@ -289,14 +289,25 @@ impl ScimContext<'_> {
             })
             .await?
             .ok_or_else(|| ScimError::not_found(format!("User {} not found", before.id)))?;
+        // The email that names the membership follows the User: a rename frees the old value
+        // in this workspace at once.
+        let email = email_of(&doc, &user_name)?;
+        let renamed = email.trim().to_lowercase() != member.email.trim().to_lowercase();
         // A membership made before the workspace verified the person's domain waited for
         // them; the domain's IdP now speaks for them.
         let after = Member {
             active,
-            awaiting_consent: member.awaiting_consent
-                && !self.workspace.is_authority_for(&member.email),
+            awaiting_consent: member.awaiting_consent && !self.workspace.is_authority_for(&email),
+            email: email.clone(),
             ..member.clone()
         };
+        // The account's own address (its sign-in identity everywhere) moves only when this
+        // workspace is the authority for both the old and the new address; otherwise the
+        // rename stays in this workspace's view.
+        let moves_account = renamed
+            && !member.awaiting_consent
+            && self.workspace.is_authority_for(&member.email)
+            && self.workspace.is_authority_for(&email);
         // Every write bumps the revision, so the change is in the feed and the audit log.
         let change = AuditedChange {
             change: Change::MemberUpserted { member: after },
@@ -304,16 +315,22 @@ impl ScimContext<'_> {
         };
         let mut changes = vec![change];
         changes.extend(self.scim_role_changes(before.id, &doc).await?);
-        let side = SideWrite::ScimUser {
+        let mut sides = vec![SideWrite::ScimUser {
             membership_id: before.id,
             user_name,
             external_id,
             doc: stored_document(doc),
             expected_version,
-        };
+        }];
+        if moves_account {
+            sides.push(SideWrite::RenameAccount {
+                membership_id: before.id,
+                email,
+            });
+        }
         self.state
             .access
-            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
+            .commit_with(&self.workspace, changes, &self.change_context(), &sides)
             .await?;
         let row = self.user_row(before.id).await?;
         let groups = self.groups_of_users(&[row.id]).await?;

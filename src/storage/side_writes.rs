@@ -22,6 +22,9 @@ pub enum SideWrite {
         /// only held through the invitation link: see `accounts.vouched`).
         vouched: bool,
     },
+    /// The person's account takes a new address (its sign-in identity everywhere): the
+    /// workspace holding both the old and the new address's domain renamed its User.
+    RenameAccount { membership_id: Uuid, email: String },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
         membership_id: Uuid,
@@ -91,6 +94,27 @@ macro_rules! write_side {
                         e,
                         "no new account can be made for this address: if you have a Gatehouse \
                          account, sign in to accept",
+                    )
+                })?;
+            }
+            SideWrite::RenameAccount {
+                membership_id,
+                email,
+            } => {
+                sqlx::query(
+                    "UPDATE accounts SET email = $3, email_key = $4 WHERE id = \
+                     (SELECT account_id FROM memberships WHERE id = $1 AND workspace_id = $2)",
+                )
+                .bind(membership_id)
+                .bind(ws)
+                .bind(email.trim())
+                .bind(email.trim().to_lowercase())
+                .execute(&mut *$tx)
+                .await
+                .map_err(|e| {
+                    StoreError::duplicate_if_unique(
+                        e,
+                        format!("{} is another person's address", email.trim()),
                     )
                 })?;
             }

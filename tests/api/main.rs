@@ -23,6 +23,7 @@ mod scenarios;
 mod scim;
 mod scim_corners;
 mod scim_folding;
+mod scim_rename;
 mod scim_schema_truth;
 mod scim_support;
 mod signin;
