@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, AppState, ServicePrincipal};
+use super::{ApiError, AppState, Caller};
 use crate::access::{MemberKey, ResourceList, ResourceRef, WorkspaceIndex};
 
 /// Largest `check-batch`.
@@ -55,14 +55,14 @@ impl From<ResourceArg> for ResourceRef {
 /// Runs `read` on the caller's workspace index, at least at `at_least_revision`.
 async fn with_index<R>(
     state: &AppState,
-    caller: &ServicePrincipal,
+    caller: &Caller,
     at_least_revision: Option<i64>,
     read: impl FnOnce(&WorkspaceIndex) -> R,
 ) -> Result<R, ApiError> {
     Ok(state
         .access
         .cache
-        .read(caller.token.workspace_id, at_least_revision, read)
+        .read(caller.workspace.id, at_least_revision, read)
         .await
         .map_err(crate::service::ServiceError::from)?)
 }
@@ -103,7 +103,7 @@ struct Asker {
 /// Resolves `user` or `session` (exactly one) for the caller's workspace.
 async fn asker(
     state: &AppState,
-    caller: &ServicePrincipal,
+    caller: &Caller,
     user: Option<&str>,
     session: Option<&str>,
 ) -> Result<Asker, ApiError> {
@@ -115,7 +115,7 @@ async fn asker(
         (None, Some(token)) => {
             // Only a session of this workspace's own members is anybody; looking it up never
             // extends it.
-            let workspace_id = caller.token.workspace_id;
+            let workspace_id = caller.workspace.id;
             let found = crate::auth::sessions::session_member(state, token, workspace_id).await?;
             let Some(session) = found else {
                 return Ok(Asker {
@@ -127,9 +127,7 @@ async fn asker(
                 && session.workspace_id == Some(workspace_id);
             let mut sso_required = false;
             if !sso_session {
-                let workspace = caller
-                    .workspace(state, &caller.token.workspace_slug)
-                    .await?;
+                let workspace = &caller.workspace;
                 if workspace.settings.require_sso {
                     sso_required = !state
                         .store
@@ -150,11 +148,9 @@ async fn asker(
 
 async fn check(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let asker = asker(
         &state,
@@ -178,11 +174,9 @@ async fn check(
 
 async fn check_batch(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<BatchRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let body = body.into_inner();
     if body.checks.len() > MAX_BATCH {
         return Err(ApiError::BadRequest(format!(
@@ -214,11 +208,9 @@ async fn check_batch(
 
 async fn explain(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let asker = asker(
         &state,
@@ -280,11 +272,9 @@ fn page(
 
 async fn resources(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<ResourcesRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let key = MemberKey::parse(&body.user);
     let (list, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
@@ -319,11 +309,9 @@ struct SubjectsRequest {
 
 async fn subjects(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<SubjectsRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let body = body.into_inner();
     let resource = ResourceRef::from(body.resource);
     let (ids, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
@@ -343,11 +331,10 @@ async fn subjects(
 
 async fn permissions(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, member) = path.into_inner();
-    caller.require_workspace(&slug)?;
+    let (_, member) = path.into_inner();
     let key = MemberKey::parse(&member);
     let answer = with_index(&state, &caller, None, |ix| {
         ix.find_member(&key).map(|m| {

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ApiError, AppState, ServicePrincipal};
+use super::{ApiError, AppState, Caller};
 use crate::access::{
     GrantOrigin, MemberKey, MemberKind, MemberSource, Resource, ResourceRef, Scope, Subject,
 };
@@ -71,21 +71,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route("/workspaces/{slug}/changes", web::get().to(changes));
 }
 
-type Slug = web::Path<String>;
-
 // ---- resources -----------------------------------------------------------------------------
 
 async fn register_resource(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<Resource>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let resource = body.into_inner();
     let revision = state
         .access
-        .register_resource(&workspace, resource.clone(), &caller.change_context())
+        .register_resource(workspace, resource.clone(), &caller.change_context())
         .await?;
     Ok(HttpResponse::Created().json(json!({ "resource": resource, "revision": revision })))
 }
@@ -98,15 +95,14 @@ struct ResourceFilter {
 
 async fn list_resources(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     query: web::Query<ResourceFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let wanted = query.into_inner().resource_type;
     let body = state
         .access
-        .read(&workspace, None, |ix| {
+        .read(workspace, None, |ix| {
             let mut resources: Vec<&Resource> = ix
                 .resources()
                 .filter(|r| wanted.as_ref().is_none_or(|t| &r.resource_type == t))
@@ -120,15 +116,15 @@ async fn list_resources(
 
 async fn get_resource(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, resource_type, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, resource_type, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let wanted = ResourceRef::new(resource_type, id);
     let resource = state
         .access
-        .read(&workspace, None, |ix| ix.resource(&wanted).cloned())
+        .read(workspace, None, |ix| ix.resource(&wanted).cloned())
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("{} {:?}", wanted.resource_type, wanted.id)))?;
     Ok(HttpResponse::Ok().json(resource))
@@ -136,15 +132,15 @@ async fn get_resource(
 
 async fn delete_resource(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, resource_type, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, resource_type, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
         .remove_resource(
-            &workspace,
+            workspace,
             ResourceRef::new(resource_type, id),
             &caller.change_context(),
         )
@@ -156,13 +152,12 @@ async fn delete_resource(
 
 async fn list_members(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = state
         .access
-        .read(&workspace, None, |ix| {
+        .read(workspace, None, |ix| {
             let mut members: Vec<_> = ix.members().cloned().collect();
             members.sort_by_key(|m| m.email.to_lowercase());
             json!({ "members": members, "revision": ix.revision() })
@@ -185,26 +180,25 @@ fn member_kind() -> MemberKind {
 
 async fn add_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<NewMember>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let (member, revision) = state
         .access
-        .add_member(&workspace, &body.email, body.kind, &caller.change_context())
+        .add_member(workspace, &body.email, body.kind, &caller.change_context())
         .await?;
     Ok(HttpResponse::Created().json(json!({ "member": member, "revision": revision })))
 }
 
 async fn get_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, key) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
-    let member = state.access.member(&workspace, &key).await?;
+    let (_, key) = path.into_inner();
+    let workspace = &caller.workspace;
+    let member = state.access.member(workspace, &key).await?;
     Ok(HttpResponse::Ok().json(member))
 }
 
@@ -219,16 +213,16 @@ struct MemberPatch {
 
 async fn update_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
     body: web::Json<MemberPatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, key) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, key) = path.into_inner();
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     let (member, revision) = state
         .access
-        .update_member(&workspace, &key, body.kind, body.active, &ctx)
+        .update_member(workspace, &key, body.kind, body.active, &ctx)
         .await?;
     if let Some(exempt) = body.sso_exempt {
         state
@@ -247,29 +241,25 @@ async fn update_member(
 
 async fn remove_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, key) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, key) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
-        .remove_member(&workspace, &key, &caller.change_context())
+        .remove_member(workspace, &key, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "revision": revision })))
 }
 
 // ---- groups --------------------------------------------------------------------------------
 
-async fn list_groups(
-    state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
-) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+async fn list_groups(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let workspace = &caller.workspace;
     let body = state
         .access
-        .read(&workspace, None, |ix| {
+        .read(workspace, None, |ix| {
             let mut groups: Vec<_> = ix.groups().cloned().collect();
             groups.sort_by(|a, b| {
                 a.display_name
@@ -291,16 +281,15 @@ struct NewGroup {
 
 async fn create_group(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<NewGroup>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     let (group, revision) = state
         .access
         .create_group(
-            &workspace,
+            workspace,
             &body.display_name,
             body.external_id,
             &caller.change_context(),
@@ -311,40 +300,40 @@ async fn create_group(
 
 async fn get_group(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
-    let group = state.access.group(&workspace, id).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
+    let group = state.access.group(workspace, id).await?;
     Ok(HttpResponse::Ok().json(group))
 }
 
 async fn delete_group(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
-        .delete_group(&workspace, id, &caller.change_context())
+        .delete_group(workspace, id, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "revision": revision })))
 }
 
 async fn group_members(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
-    state.access.group(&workspace, id).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
+    state.access.group(workspace, id).await?;
     let body = state
         .access
-        .read(&workspace, None, |ix| {
+        .read(workspace, None, |ix| {
             let members: Vec<_> = ix
                 .group_members(id)
                 .into_iter()
@@ -368,16 +357,16 @@ struct GroupMemberArg {
 
 async fn add_group_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
     body: web::Json<GroupMemberArg>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
         .add_group_member(
-            &workspace,
+            workspace,
             id,
             &body.member,
             MemberSource::Manual,
@@ -389,14 +378,14 @@ async fn add_group_member(
 
 async fn remove_group_member(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id, member) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id, member) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
-        .remove_group_member(&workspace, id, &member, &caller.change_context())
+        .remove_group_member(workspace, id, &member, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "revision": revision })))
 }
@@ -432,17 +421,16 @@ async fn resolve_subject(
 
 async fn create_grant(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<NewGrant>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
-    let subject = resolve_subject(&state, &workspace, body.subject).await?;
+    let subject = resolve_subject(&state, workspace, body.subject).await?;
     let (grant, revision) = state
         .access
         .add_grant(
-            &workspace,
+            workspace,
             subject,
             &body.role,
             body.scope,
@@ -462,11 +450,10 @@ struct GrantFilter {
 
 async fn list_grants(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     query: web::Query<GrantFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let subject = match query.into_inner().subject {
         None => None,
         Some(s) => {
@@ -483,12 +470,12 @@ async fn list_grants(
                     ))
                 }
             };
-            Some(resolve_subject(&state, &workspace, arg).await?)
+            Some(resolve_subject(&state, workspace, arg).await?)
         }
     };
     let body = state
         .access
-        .read(&workspace, None, |ix| {
+        .read(workspace, None, |ix| {
             let grants: Vec<_> = match subject {
                 Some(s) => ix.grants_of(s).into_iter().cloned().collect(),
                 None => {
@@ -505,14 +492,14 @@ async fn list_grants(
 
 async fn delete_grant(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let revision = state
         .access
-        .remove_grant(&workspace, id, &caller.change_context())
+        .remove_grant(workspace, id, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "revision": revision })))
 }
@@ -528,15 +515,13 @@ struct ChangesQuery {
 
 async fn changes(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     query: web::Query<ChangesQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let limit = query.limit.unwrap_or(500).clamp(1, 5_000);
     let events = state
         .store
-        .changes_after(caller.token.workspace_id, query.after_revision, limit)
+        .changes_after(caller.workspace.id, query.after_revision, limit)
         .await?;
     let next = events
         .last()
@@ -575,12 +560,11 @@ struct NewInvite {
 
 async fn create_invite(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<NewInvite>,
 ) -> Result<HttpResponse, ApiError> {
     use secrecy::ExposeSecret;
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     let request = crate::service::invites::InviteRequest {
         invited_by: body.invited_by,
@@ -591,17 +575,16 @@ async fn create_invite(
     };
     let (invite, code) = state
         .access
-        .create_invite(&workspace, request, &caller.change_context())
+        .create_invite(workspace, request, &caller.change_context())
         .await?;
     Ok(HttpResponse::Created().json(json!({ "invite": invite, "code": code.expose_secret() })))
 }
 
 async fn list_invites(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let invites = state.store.list_invites(workspace.id).await?;
     Ok(HttpResponse::Ok().json(json!({ "invites": invites })))
 }
@@ -619,11 +602,10 @@ struct AcceptInvite {
 /// (the company owns those identities); anyone else accepts in a browser at `/invites/{code}`.
 async fn accept_invite(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: Slug,
+    caller: Caller,
     body: web::Json<AcceptInvite>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     if body.password.is_some() {
         return Err(ApiError::BadRequest(
@@ -645,11 +627,11 @@ async fn accept_invite(
 
 async fn revoke_invite(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     state
         .store

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{ApiError, AppState, ServicePrincipal};
+use super::{ApiError, AppState, Caller};
 use crate::{
     domain::{Actor, TokenKind},
     service::rules::RuleSpec,
@@ -51,40 +51,35 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn list_rules(
-    state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+async fn list_rules(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let workspace = &caller.workspace;
     let rules = state.store.mapping_rules(workspace.id).await?;
     Ok(HttpResponse::Ok().json(json!({ "rules": rules })))
 }
 
 async fn create_rule(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<RuleSpec>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let rule = state
         .access
-        .create_rule(&workspace, body.into_inner(), &caller.change_context())
+        .create_rule(workspace, body.into_inner(), &caller.change_context())
         .await?;
     Ok(HttpResponse::Created().json(rule))
 }
 
 async fn delete_rule(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     state
         .access
-        .delete_rule(&workspace, id, &caller.change_context())
+        .delete_rule(workspace, id, &caller.change_context())
         .await?;
     Ok(HttpResponse::Ok().json(json!({ "deleted": true })))
 }
@@ -99,11 +94,10 @@ struct NewWebhook {
 
 async fn create_webhook(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<NewWebhook>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     // What can be judged without the network (scheme, IP literals in any spelling,
     // loopback names); names that resolve to internal addresses are refused at delivery.
@@ -137,10 +131,9 @@ async fn create_webhook(
 
 async fn list_webhooks(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let webhooks = state.store.webhooks(Some(workspace.id)).await?;
     let revision = state
         .store
@@ -153,11 +146,11 @@ async fn list_webhooks(
 
 async fn disable_webhook(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     state
         .store
@@ -168,11 +161,11 @@ async fn disable_webhook(
 
 async fn dead_letters(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, id) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
     match state.store.webhook(id).await? {
         Some(w) if w.workspace_id == workspace.id => {}
         _ => return Err(ApiError::NotFound(format!("webhook {id}"))),
@@ -185,12 +178,12 @@ async fn dead_letters(
 /// cause, in order: what an auditor asks for.
 async fn timeline(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, key) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
-    let member = state.access.member(&workspace, &key).await?;
+    let (_, key) = path.into_inner();
+    let workspace = &caller.workspace;
+    let member = state.access.member(workspace, &key).await?;
     let tokens = state.store.list_tokens(Some(&workspace.slug)).await?;
     let entries = state
         .store
@@ -238,12 +231,10 @@ const STREAM_LIFETIME: Duration = Duration::from_secs(3600);
 /// `Last-Event-ID` or `after_revision` to resume), `data:` the event with its unique id.
 async fn change_stream(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     query: web::Query<StreamQuery>,
     req: actix_web::HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let resume = req
         .headers()
         .get("last-event-id")
@@ -251,24 +242,34 @@ async fn change_stream(
         .and_then(|v| v.parse::<i64>().ok())
         .unwrap_or(query.after_revision);
     let store = state.store.clone();
-    let workspace_id = caller.token.workspace_id;
+    let workspace_id = caller.workspace.id;
     let secret = super::bearer_secret(&req);
+    // An owner's stream lasts as long as the owner's session (its cookie's digest).
+    let session = req
+        .cookie(crate::auth::sessions::SESSION_COOKIE)
+        .map(|c| crate::domain::token::digest(c.value()));
+    let idle = chrono::Duration::minutes(state.settings.sign_in.session_idle_minutes);
     let started = std::time::Instant::now();
     let events = stream::unfold((store, resume), move |(store, cursor)| {
         let secret = secret.clone();
+        let session = session.clone();
         async move {
             loop {
-                // A stream lasts as long as its token: revoked, expired or past the stream's
-                // lifetime, it ends (the client resumes with Last-Event-ID and a live token).
+                // A stream lasts as long as its token (or owner session): revoked, expired or
+                // past the stream's lifetime, it ends (the client resumes with Last-Event-ID).
                 if started.elapsed() > STREAM_LIFETIME {
                     return None;
                 }
-                let live = match &secret {
-                    Some(secret) => matches!(
+                let live = match (&secret, &session) {
+                    (Some(secret), _) => matches!(
                         store.authenticate_token(secret, TokenKind::Service).await,
                         Ok(Ok(token)) if token.workspace_id == workspace_id
                     ),
-                    None => false,
+                    (None, Some(digest)) => matches!(
+                        store.session_member(digest, workspace_id, idle).await,
+                        Ok(Some(_))
+                    ),
+                    (None, None) => false,
                 };
                 if !live {
                     return None;

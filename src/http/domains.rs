@@ -6,7 +6,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, AppState, ServicePrincipal};
+use super::{ApiError, AppState, Caller};
 use crate::{domain::domains::DomainClaim, service::domains};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -33,12 +33,8 @@ fn claim_json(claim: &DomainClaim) -> serde_json::Value {
     })
 }
 
-async fn list(
-    state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+async fn list(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
+    let workspace = &caller.workspace;
     let claims = state.store.domain_claims(workspace.id).await?;
     let domains: Vec<_> = claims.iter().map(claim_json).collect();
     Ok(HttpResponse::Ok().json(json!({ "domains": domains })))
@@ -52,15 +48,14 @@ struct NewClaim {
 
 async fn claim(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<NewClaim>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     let claim = domains::claim(
         &state.store,
-        &workspace,
+        workspace,
         &body.domain,
         &ctx.actor,
         ctx.request_id.as_deref(),
@@ -71,16 +66,16 @@ async fn claim(
 
 async fn verify(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, domain) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, domain) = path.into_inner();
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     let claim = domains::verify_by_dns(
         &state.store,
         &state.dns,
-        &workspace,
+        workspace,
         &domain,
         &ctx.actor,
         ctx.request_id.as_deref(),
@@ -91,15 +86,15 @@ async fn verify(
 
 async fn remove(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
+    caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (slug, domain) = path.into_inner();
-    let workspace = caller.workspace(&state, &slug).await?;
+    let (_, domain) = path.into_inner();
+    let workspace = &caller.workspace;
     let ctx = caller.change_context();
     domains::remove(
         &state.store,
-        &workspace,
+        workspace,
         &domain,
         &ctx.actor,
         ctx.request_id.as_deref(),

@@ -19,7 +19,7 @@ use std::net::TcpListener;
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
-pub use auth::{bearer_secret, ServicePrincipal};
+pub use auth::{bearer_secret, Caller, Principal};
 pub use error::ApiError;
 
 use crate::{config::Settings, service::AccessService, storage::Store};

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::{ApiError, AppState, ServicePrincipal};
+use super::{ApiError, AppState, Caller};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/workspaces/{slug}", web::get().to(get_workspace))
@@ -13,15 +13,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 
 async fn get_workspace(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let workspace = state
         .store
-        .workspace_fresh(&slug)
+        .workspace_fresh(&caller.workspace.slug)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("workspace {slug:?}")))?;
+        .ok_or_else(|| ApiError::NotFound("workspace".into()))?;
     Ok(HttpResponse::Ok().json(workspace))
 }
 
@@ -34,15 +32,13 @@ struct AuditQuery {
 
 async fn audit_log(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require_workspace(&slug)?;
     let limit = query.limit.unwrap_or(100).clamp(1, 1000);
     let entries = state
         .store
-        .audit_entries(caller.token.workspace_id, query.after, limit)
+        .audit_entries(caller.workspace.id, query.after, limit)
         .await?;
     let next_after = entries.last().map(|e| e.id);
     Ok(HttpResponse::Ok().json(serde_json::json!({
@@ -64,16 +60,16 @@ struct WorkspacePatch {
 /// change what grants confer).
 async fn update_workspace(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<WorkspacePatch>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     if body.domains.is_some() {
         return Err(ApiError::BadRequest(format!(
-            "domains are not set here: claim one with POST /v1/workspaces/{slug}/domains, \
-             publish its TXT record, then POST …/domains/{{domain}}/verify"
+            "domains are not set here: claim one with POST /v1/workspaces/{}/domains, \
+             publish its TXT record, then POST …/domains/{{domain}}/verify",
+            workspace.slug
         )));
     }
     let ctx = caller.change_context();
@@ -83,11 +79,15 @@ async fn update_workspace(
         let change = crate::access::Change::ProductsSet { products };
         state
             .access
-            .commit(&workspace, vec![change.into()], &ctx)
+            .commit(workspace, vec![change.into()], &ctx)
             .await?;
     }
     let settings = body.settings.unwrap_or_else(|| workspace.settings.clone());
-    let current = caller.workspace(&state, &slug).await?;
+    let current = state
+        .store
+        .workspace_by_slug(&workspace.slug)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("workspace {:?}", workspace.slug)))?;
     let updated = state
         .store
         .update_workspace(&current, &settings, &ctx.actor, ctx.request_id.as_deref())

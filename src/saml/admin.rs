@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{refresh, SamlError};
-use crate::http::{ApiError, AppState, ServicePrincipal};
+use crate::http::{ApiError, AppState, Caller};
 
 /// The connection routes.
 pub fn admin_routes(cfg: &mut web::ServiceConfig) {
@@ -42,17 +42,16 @@ fn connection_json(c: &crate::domain::sso::SsoConnection) -> serde_json::Value {
 
 async fn create_connection(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
     body: web::Json<NewConnection>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let body = body.into_inner();
     let ctx = caller.change_context();
     let connection = refresh::connect(
         &state.store,
         &state.outbound,
-        &workspace,
+        workspace,
         body.metadata_xml,
         body.metadata_url,
         body.options,
@@ -69,10 +68,9 @@ async fn create_connection(
 
 async fn list_connections(
     state: web::Data<AppState>,
-    caller: ServicePrincipal,
-    slug: web::Path<String>,
+    caller: Caller,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = caller.workspace(&state, &slug).await?;
+    let workspace = &caller.workspace;
     let connections: Vec<_> = state
         .store
         .sso_connections(workspace.id)

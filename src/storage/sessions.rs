@@ -262,3 +262,21 @@ impl Store {
         }))
     }
 }
+
+impl Store {
+    /// The membership of an account in a workspace, if it has one (accepted).
+    pub async fn account_membership(
+        &self,
+        workspace_id: Uuid,
+        account_id: Uuid,
+    ) -> Result<Option<Uuid>, StoreError> {
+        let row: Option<(Uuid,)> = with_pool!(self, pool => {
+            sqlx::query_as("SELECT id FROM memberships WHERE workspace_id = $1 AND account_id = $2")
+                .bind(workspace_id)
+                .bind(account_id)
+                .fetch_optional(pool)
+                .await?
+        });
+        Ok(row.map(|(id,)| id))
+    }
+}

@@ -15,6 +15,7 @@ mod invites;
 mod legacy;
 mod migrations;
 mod outbound;
+mod owner_sessions;
 mod purge;
 mod recordings;
 mod saml;
