@@ -46,6 +46,9 @@ pub struct Settings {
     /// The DNS server that domain verification asks (UDP and TCP); `None`: the system's
     /// resolvers (`/etc/resolv.conf`).
     pub dns_server: Option<SocketAddr>,
+    /// After SIGTERM, how long `/readyz` answers 503 while new requests are still served, so
+    /// load balancers stop sending before the listener closes.
+    pub drain_seconds: u64,
 }
 
 /// Settings of sign-in.
@@ -117,6 +120,7 @@ struct FileSettings {
     saml_clock_skew_seconds: Option<i64>,
     mapping_rules_file: Option<String>,
     dns_server: Option<String>,
+    drain_seconds: Option<u64>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -146,7 +150,9 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 14] = [
+/// Every setting, by file key; its environment variable is `GATEHOUSE_` + the key in upper
+/// case. The README's configuration table must list each (a test checks it).
+pub const KEYS: [&str; 15] = [
     "mapping_rules_file",
     "dns_server",
     "database_url",
@@ -161,6 +167,7 @@ const KEYS: [&str; 14] = [
     "argon2_memory_kib",
     "argon2_iterations",
     "saml_clock_skew_seconds",
+    "drain_seconds",
 ];
 
 impl Settings {
@@ -213,6 +220,7 @@ impl Settings {
             ),
             ("mapping_rules_file", file.mapping_rules_file),
             ("dns_server", file.dns_server),
+            ("drain_seconds", file.drain_seconds.map(|v| v.to_string())),
         ];
         let values = KEYS
             .iter()
@@ -277,6 +285,7 @@ impl Settings {
             public_url: public_url.clone(),
             log_format: raw.parse("log_format", LogFormat::Text)?,
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
+            drain_seconds: raw.parse("drain_seconds", 5)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
             mapping_rules_file: raw.get("mapping_rules_file").map(|(_, v)| v.trim().into()),
             dns_server: match raw.get("dns_server") {
@@ -334,6 +343,15 @@ impl Settings {
             return Err(ConfigError {
                 setting: raw.get(key).map(|(o, _)| o.clone()).unwrap_or_default(),
                 problem: (*problem).into(),
+            });
+        }
+        if settings.drain_seconds > 300 {
+            return Err(ConfigError {
+                setting: raw
+                    .get("drain_seconds")
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or_default(),
+                problem: "must be 0 to 300".into(),
             });
         }
         if settings.database_max_connections == 0 {
@@ -441,5 +459,40 @@ mod tests {
         let err = Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "dns.example")]))
             .unwrap_err();
         assert_eq!(err.setting, "GATEHOUSE_DNS_SERVER");
+    }
+
+    /// The settings the README's configuration table does not list (a row naming both the
+    /// environment variable and the file key).
+    fn undocumented(readme: &str) -> Vec<&'static str> {
+        KEYS.iter()
+            .copied()
+            .filter(|key| {
+                let env = format!("`GATEHOUSE_{}`", key.to_ascii_uppercase());
+                let file = format!("`{key}`");
+                !readme
+                    .lines()
+                    .any(|l| l.starts_with('|') && l.contains(&env) && l.contains(&file))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_readme_configuration_table_lists_every_setting() {
+        let missing = undocumented(include_str!("../../README.md"));
+        assert!(
+            missing.is_empty(),
+            "README.md's configuration table lacks {missing:?}"
+        );
+    }
+
+    #[test]
+    fn a_setting_missing_from_the_readme_is_noticed() {
+        let readme = include_str!("../../README.md");
+        let without_bind: String = readme
+            .lines()
+            .filter(|l| !l.contains("`GATEHOUSE_BIND`"))
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert_eq!(undocumented(&without_bind), ["bind"]);
     }
 }

@@ -1,6 +1,7 @@
-//! The HTTP server: routes, shared state, middleware, and the process lifecycle
-//! (bind, serve, graceful shutdown on SIGTERM/SIGINT — actix-web lets in-flight requests
-//! finish, up to [`SHUTDOWN_GRACE_SECS`]).
+//! The HTTP server: routes, shared state, middleware, and the process lifecycle: bind, serve,
+//! and on SIGTERM drain (`/readyz` answers 503 at once while requests are still served for
+//! `drain_seconds`, so load balancers stop sending), then stop accepting and let in-flight
+//! requests finish, up to [`SHUTDOWN_GRACE_SECS`]. SIGINT skips the drain period.
 
 mod access_api;
 mod admin;
@@ -14,7 +15,14 @@ pub mod pages;
 pub mod request_context;
 mod workspaces;
 
-use std::net::TcpListener;
+use std::{
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
@@ -35,6 +43,8 @@ pub struct AppState {
     pub throttle: std::sync::Arc<crate::auth::throttle::Throttle>,
     /// Looks up the TXT records that verify email domains.
     pub dns: crate::service::domains::DnsVerifier,
+    /// Set once a shutdown began: `/readyz` answers 503 from then on.
+    pub draining: Arc<AtomicBool>,
 }
 
 /// A bound, running (once awaited) Gatehouse HTTP server.
@@ -43,6 +53,7 @@ pub struct Application {
     server: Server,
     /// Background work of this process: revision poller, webhook deliveries, metadata refresh.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    draining: Arc<AtomicBool>,
 }
 
 /// Stops a running [`Application`]: the server (in-flight requests finish) and its
@@ -77,7 +88,9 @@ impl Application {
             crate::service::webhooks::Dispatcher::new(store.clone()).spawn(),
             crate::saml::refresh::spawn_refresher(store.clone()),
         ];
+        let draining = Arc::new(AtomicBool::new(false));
         let state = AppState {
+            draining: draining.clone(),
             dns: crate::service::domains::DnsVerifier::new(settings.dns_server),
             store,
             settings,
@@ -89,6 +102,7 @@ impl Application {
             port,
             server,
             tasks,
+            draining,
         })
     }
 
@@ -100,12 +114,44 @@ impl Application {
         }
     }
 
+    /// Serves until SIGTERM or SIGINT. SIGTERM drains first: `/readyz` answers 503 at once
+    /// and requests are still served for `drain`, then the listener closes and in-flight
+    /// requests get [`SHUTDOWN_GRACE_SECS`]. SIGINT, or a second signal, skips the drain.
+    pub async fn run_until_signalled(self, drain: Duration) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let watcher = tokio::spawn(async move {
+            let first = next_signal().await;
+            draining.store(true, Ordering::SeqCst);
+            if first == "SIGTERM" && !drain.is_zero() {
+                tracing::info!(
+                    signal = first,
+                    drain_seconds = drain.as_secs(),
+                    "draining: /readyz answers 503, requests are still served"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(drain) => {}
+                    again = next_signal() => tracing::info!(signal = again, "drain cut short"),
+                }
+            }
+            tracing::info!(
+                signal = first,
+                grace_seconds = SHUTDOWN_GRACE_SECS,
+                "stopping: no new connections, in-flight requests finish"
+            );
+            handle.stop(true).await;
+        });
+        let outcome = self.run_until_stopped().await;
+        watcher.abort();
+        outcome
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
     }
 
-    /// Serves until a shutdown signal arrives and in-flight requests have finished.
+    /// Serves until a [`Stopper`] stops it (tests; signals are not handled here).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let outcome = self.server.await;
         for task in &self.tasks {
@@ -150,12 +196,30 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    // Signals are ours (see `run_until_signalled`): actix would stop accepting at once.
+    .disable_signals()
     // IdPs and services reuse connections; a short keep-alive makes their next request race
     // the server closing it.
     .keep_alive(std::time::Duration::from_secs(60))
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// The name of the next SIGTERM or SIGINT.
+async fn next_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the process with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    }
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
