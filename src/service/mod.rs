@@ -10,6 +10,7 @@ pub mod invites;
 pub mod legacy;
 pub mod rules;
 pub mod transfer;
+pub mod webhook_signature;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -128,7 +128,7 @@ impl Dispatcher {
             .to_string();
             let mut attempt = 0;
             let outcome = loop {
-                match self.post(&webhook, &body).await {
+                match self.post(&webhook, from, to, &body).await {
                     Ok(()) => break Ok(()),
                     Err(error) if attempt + 1 >= MAX_ATTEMPTS => break Err(error),
                     Err(error) => {
@@ -165,15 +165,23 @@ impl Dispatcher {
         }
     }
 
-    async fn post(&self, webhook: &Webhook, body: &str) -> Result<(), String> {
-        let response = self
+    async fn post(&self, webhook: &Webhook, from: i64, to: i64, body: &str) -> Result<(), String> {
+        let now = Utc::now();
+        let message_id = super::webhook_signature::message_id(webhook.id, from, to);
+        let signatures = super::webhook_signature::headers(
+            &webhook.signing_secrets(now),
+            &message_id,
+            now.timestamp(),
+            body,
+        );
+        let mut request = self
             .client
             .post(&webhook.url)
-            .header("content-type", "application/json")
-            .header(
-                "Gatehouse-Signature",
-                signature(&webhook.secret, Utc::now().timestamp(), body),
-            )
+            .header("content-type", "application/json");
+        for (name, value) in signatures {
+            request = request.header(name, value);
+        }
+        let response = request
             .header("Gatehouse-Webhook", webhook.id.to_string())
             .body(body.to_string())
             .send()

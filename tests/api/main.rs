@@ -30,4 +30,5 @@ mod sso_metadata;
 mod sso_support;
 mod tokens;
 mod transfer;
+mod webhook_signatures;
 mod workspaces;
