@@ -346,3 +346,6 @@ fn fail(json: bool, message: &str, class: ExitClass) -> ExitCode {
     eprintln!("gatehouse: {one_line}");
     class.into()
 }
+
+#[cfg(test)]
+mod tests;
