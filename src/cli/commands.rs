@@ -311,6 +311,8 @@ async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<(
             .with_context(|| format!("cannot apply the mapping rules file {}", path.display()))?;
         tracing::info!(file = %path.display(), workspaces = applied.len(), "mapping rules file applied");
     }
+    let signals =
+        crate::http::ShutdownSignals::listen().context("cannot listen for SIGTERM and SIGINT")?;
     let app = Application::build(settings.clone(), store.clone())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let started = json!({
@@ -327,9 +329,12 @@ async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<(
         listening = %settings.bind.ip(), port = app.port(), backend = store.backend_name(),
         public_url = %settings.public_url, "gatehouse is serving"
     );
-    app.run_until_signalled(std::time::Duration::from_secs(settings.drain_seconds))
-        .await
-        .context("server failed")?;
+    app.run_until_signalled(
+        signals,
+        std::time::Duration::from_secs(settings.drain_seconds),
+    )
+    .await
+    .context("server failed")?;
     store.close().await;
     tracing::info!("gatehouse stopped");
     Ok(())

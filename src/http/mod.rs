@@ -117,11 +117,15 @@ impl Application {
     /// Serves until SIGTERM or SIGINT. SIGTERM drains first: `/readyz` answers 503 at once
     /// and requests are still served for `drain`, then the listener closes and in-flight
     /// requests get [`SHUTDOWN_GRACE_SECS`]. SIGINT, or a second signal, skips the drain.
-    pub async fn run_until_signalled(self, drain: Duration) -> std::io::Result<()> {
+    pub async fn run_until_signalled(
+        self,
+        mut signals: ShutdownSignals,
+        drain: Duration,
+    ) -> std::io::Result<()> {
         let handle = self.server.handle();
         let draining = self.draining.clone();
         let watcher = tokio::spawn(async move {
-            let first = next_signal().await;
+            let first = signals.next().await;
             draining.store(true, Ordering::SeqCst);
             if first == "SIGTERM" && !drain.is_zero() {
                 tracing::info!(
@@ -131,7 +135,7 @@ impl Application {
                 );
                 tokio::select! {
                     _ = tokio::time::sleep(drain) => {}
-                    again = next_signal() => tracing::info!(signal = again, "drain cut short"),
+                    again = signals.next() => tracing::info!(signal = again, "drain cut short"),
                 }
             }
             tracing::info!(
@@ -206,19 +210,28 @@ fn serve(listener: TcpListener, state: AppState) -> std::io::Result<Server> {
     Ok(server)
 }
 
-/// The name of the next SIGTERM or SIGINT.
-async fn next_signal() -> &'static str {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (Ok(mut term), Ok(mut int)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) else {
-        tracing::error!("cannot listen for SIGTERM/SIGINT; stop the process with SIGKILL");
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => "SIGTERM",
-        _ = int.recv() => "SIGINT",
+/// SIGTERM and SIGINT, caught from the moment this is made: make it before announcing that
+/// the server is up, so a signal sent right after the announcement drains instead of killing.
+pub struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    pub fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next signal.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
     }
 }
 
