@@ -1,6 +1,9 @@
 # Shared by conformance/bench/scim and conformance/bench/saml (sourced, not run).
 # Expects: set -euo pipefail, $here (this folder) and $root (the repository).
 
+# Servers started here stop at once on SIGTERM (no load balancer to drain for).
+export GATEHOUSE_DRAIN_SECONDS="${GATEHOUSE_DRAIN_SECONDS:-0}"
+
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-/root/.cache/gatehouse/release-target}
 # Only this machine is ever contacted.
 export PGHOST=127.0.0.1 PGPORT=5432 PGUSER=postgres PGOPTIONS='-c client_min_messages=warning'

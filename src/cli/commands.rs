@@ -1,12 +1,14 @@
-//! What each CLI command does.
+//! What each CLI command does. Newer commands live in their own modules (`demo.rs`,
+//! `member.rs`); this one opens the database, applies the schema rule (only `migrate` and
+//! `serve` migrate; every other command refuses a schema that is behind), and dispatches.
 
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use serde_json::json;
 
 use super::{
-    CheckArgs, Command, DomainCommand, LegacyCommand, Outcome, PasswordCommand, RulesCommand,
-    SsoCommand, TokenCommand, WorkspaceCommand, WorkspaceCreate,
+    exit::CliError, progress::Progress, CheckArgs, Command, DomainCommand, LegacyCommand, Outcome,
+    PasswordCommand, RulesCommand, SsoCommand, TokenCommand, WorkspaceCommand, WorkspaceCreate,
 };
 use crate::{
     access::{DenyReason, Explanation, MemberKey, Product, ResourceRef, Scope, Through},
@@ -28,29 +30,50 @@ pub async fn run(
     settings: Settings,
     json: bool,
 ) -> anyhow::Result<Option<Outcome>> {
-    let quiet = !matches!(command, Command::Serve);
+    let quiet = !matches!(command, Command::Serve(_));
     telemetry::init(settings.log_format, if quiet { "warn" } else { "info" });
-    let store = Store::connect(&settings.database_url, settings.database_max_connections)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot open the database {}",
-                redact(&settings.database_url)
-            )
-        })?;
-    store
-        .migrate()
-        .await
-        .context("cannot migrate the database")?;
+    let migrates = match &command {
+        Command::Migrate => true,
+        Command::Serve(args) => !args.no_migrate,
+        _ => false,
+    };
+    let store = open(&settings, migrates).await?;
+    if migrates {
+        store
+            .migrate()
+            .await
+            .context("cannot migrate the database")?;
+    } else {
+        require_current_schema(&store).await?;
+    }
     let outcome = match command {
-        Command::Serve => {
+        Command::Serve(_) => {
             serve(settings, store, json).await?;
             return Ok(None);
         }
-        Command::Migrate => Outcome {
-            json: json!({"migrated": true, "backend": store.backend_name()}),
-            text: format!("{} database is up to date", store.backend_name()),
-        },
+        Command::Migrate => {
+            let status = store.schema_status().await?;
+            let newer = if status.unknown.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " (it also has migrations of a newer release: {:?})",
+                    status.unknown
+                )
+            };
+            Outcome {
+                text: format!(
+                    "{} database is up to date: schema version {}{newer}",
+                    store.backend_name(),
+                    status.version.unwrap_or(0)
+                ),
+                json: json!({"migrated": true, "backend": store.backend_name(),
+                             "schema_version": status.version,
+                             "binary_schema_version": status.binary_version,
+                             "unknown_migrations": status.unknown}),
+            }
+        }
+        Command::Member(command) => super::member::run(&store, command).await?,
         Command::Workspace(WorkspaceCommand::Create(args)) => {
             create_workspace(&store, args).await?
         }
@@ -77,6 +100,7 @@ pub async fn run(
             import_workspace(&store, &file, own_export).await?
         }
         Command::Token(TokenCommand::Create { workspace, kind }) => {
+            let kind = TokenKind::from(kind);
             let issued = store
                 .create_token(&workspace, kind, &Actor::Cli, None)
                 .await?;
@@ -146,7 +170,7 @@ pub async fn run(
                               "old_expires_at": old_expires_at }),
             }
         }
-        Command::Demo => demo(&store, &settings).await?,
+        Command::Demo => super::demo::run(&store, &settings).await?,
         Command::Legacy(LegacyCommand::Import {
             workspace,
             file,
@@ -180,7 +204,12 @@ pub async fn run(
                 None,
             )
             .await
-            .map_err(|e| anyhow::anyhow!(e.to_string()))?;
+            .map_err(|e| match e {
+                crate::saml::SamlError::Invalid(m) | crate::saml::SamlError::Rejected(m) => {
+                    anyhow::Error::from(CliError::Usage(m))
+                }
+                other => anyhow::anyhow!(other.to_string()),
+            })?;
             let base = &settings.public_url;
             Outcome {
                 text: format!(
@@ -211,9 +240,9 @@ pub async fn run(
             let (account_id, _) = store
                 .account_password(&email)
                 .await?
-                .ok_or_else(|| anyhow::anyhow!("no account has the email {email}"))?;
+                .ok_or_else(|| CliError::NotFound(format!("an account with the email {email}")))?;
             let hash = crate::auth::passwords::hash(&settings.sign_in, &password)
-                .map_err(|e| anyhow::anyhow!(e))?;
+                .map_err(CliError::Usage)?;
             store.set_password_hash(account_id, &hash).await?;
             // Whoever held the old password is signed out everywhere.
             let ended = store.revoke_account_sessions(account_id).await?;
@@ -227,6 +256,55 @@ pub async fn run(
     Ok(Some(outcome))
 }
 
+/// Opens the database. Only a migrating command may create a missing SQLite file; the others
+/// say it is missing and leave it so.
+async fn open(settings: &Settings, migrates: bool) -> anyhow::Result<Store> {
+    let url = &settings.database_url;
+    if !migrates {
+        if let Some(path) = sqlite_file(url) {
+            if !path.exists() {
+                return Err(CliError::Unavailable(format!(
+                    "the database {} does not exist: run `gatehouse migrate` to create it",
+                    redact(url)
+                ))
+                .into());
+            }
+        }
+    }
+    let max = settings.database_max_connections;
+    let store = if migrates {
+        Store::connect(url, max).await
+    } else {
+        Store::connect_existing(url, max).await
+    };
+    store.with_context(|| format!("cannot open the database {}", redact(url)))
+}
+
+/// The file of a `sqlite:` URL (`None` for other backends and in-memory databases).
+fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or(url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next().unwrap_or(rest);
+    if path.is_empty() || path == ":memory:" {
+        return None;
+    }
+    Some(path.into())
+}
+
+/// Refuses to go on (exit code 5) when the schema is behind this binary; a schema ahead of
+/// it (a newer release's migrations) is fine.
+async fn require_current_schema(store: &Store) -> anyhow::Result<()> {
+    let status = store
+        .schema_status()
+        .await
+        .context("cannot read the database schema version")?;
+    match status.problem() {
+        None => Ok(()),
+        Some(problem) => Err(CliError::Unavailable(problem).into()),
+    }
+}
+
 /// Serves until stopped; with `--json` its one JSON object is the start-up line.
 async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<()> {
     if let Some(path) = &settings.mapping_rules_file {
@@ -236,6 +314,8 @@ async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<(
             .with_context(|| format!("cannot apply the mapping rules file {}", path.display()))?;
         tracing::info!(file = %path.display(), workspaces = applied.len(), "mapping rules file applied");
     }
+    let signals =
+        crate::http::ShutdownSignals::listen().context("cannot listen for SIGTERM and SIGINT")?;
     let app = Application::build(settings.clone(), store.clone())
         .with_context(|| format!("cannot listen on {}", settings.bind))?;
     let started = json!({
@@ -243,6 +323,7 @@ async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<(
         "public_url": settings.public_url,
         "health_url": format!("{}/healthz", settings.public_url),
         "backend": store.backend_name(),
+        "schema_version": store.schema_version().await?,
     });
     if json {
         println!("{started}");
@@ -251,7 +332,12 @@ async fn serve(settings: Settings, store: Store, json: bool) -> anyhow::Result<(
         listening = %settings.bind.ip(), port = app.port(), backend = store.backend_name(),
         public_url = %settings.public_url, "gatehouse is serving"
     );
-    app.run_until_stopped().await.context("server failed")?;
+    app.run_until_signalled(
+        signals,
+        std::time::Duration::from_secs(settings.drain_seconds),
+    )
+    .await
+    .context("server failed")?;
     store.close().await;
     tracing::info!("gatehouse stopped");
     Ok(())
@@ -263,7 +349,10 @@ async fn create_workspace(store: &Store, args: WorkspaceCreate) -> anyhow::Resul
             NewWorkspace {
                 slug: args.slug,
                 name: args.name,
-                products: args.products.unwrap_or_else(|| Product::ALL.to_vec()),
+                products: args
+                    .products
+                    .map(|p| p.into_iter().map(Product::from).collect())
+                    .unwrap_or_else(|| Product::ALL.to_vec()),
                 domains: args.domains,
             },
             &Actor::Cli,
@@ -288,16 +377,25 @@ async fn export_workspace(
     slug: &str,
     file: Option<&std::path::Path>,
 ) -> anyhow::Result<Outcome> {
+    let mut progress = Progress::on_stderr();
+    progress.step(format_args!("reading workspace {slug} (one snapshot)"));
     let access = AccessService::new(store.clone());
     let doc = access.export_workspace(slug).await?;
     let counts = TransferCounts::of(&doc);
+    progress.step(format_args!(
+        "read {} members, {} groups, {} resources, {} grants",
+        counts.members, counts.groups, counts.resources, counts.grants
+    ));
     let Some(file) = file else {
+        progress.done();
         let json = serde_json::to_value(&doc)?;
         let text = serde_json::to_string_pretty(&json)?;
         return Ok(Outcome { json, text });
     };
+    progress.step(format_args!("writing {}", file.display()));
     write_private_file(file, serde_json::to_string_pretty(&doc)?.as_bytes())
         .with_context(|| format!("cannot write {}", file.display()))?;
+    progress.done();
     Ok(Outcome {
         text: format!(
             "exported workspace {slug} at revision {} to {}: {} members, {} groups ({} group \
@@ -341,11 +439,21 @@ async fn import_workspace(
     file: &std::path::Path,
     own_export: bool,
 ) -> anyhow::Result<Outcome> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let doc: WorkspaceExport = serde_json::from_str(&text)
-        .with_context(|| format!("{} is not a Gatehouse workspace export", file.display()))?;
+    let mut progress = Progress::on_stderr();
+    progress.step(format_args!("reading {}", file.display()));
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    let doc: WorkspaceExport = serde_json::from_str(&text).map_err(|e| {
+        CliError::Usage(format!(
+            "{} is not a Gatehouse workspace export: {e}",
+            file.display()
+        ))
+    })?;
     let counts = TransferCounts::of(&doc);
+    progress.step(format_args!(
+        "importing {} members, {} groups, {} resources, {} grants in one transaction",
+        counts.members, counts.groups, counts.resources, counts.grants
+    ));
     let access = AccessService::new(store.clone());
     let ctx = ChangeContext {
         actor: Actor::Cli,
@@ -359,6 +467,7 @@ async fn import_workspace(
     };
     let claimed = doc.workspace.domains.clone();
     let workspace = access.import_workspace(doc, trust, &ctx).await?;
+    progress.done();
     let domains = if own_export {
         format!("verified domains: {}", workspace.domains.join(", "))
     } else {
@@ -388,70 +497,12 @@ async fn import_workspace(
     })
 }
 
-async fn demo(store: &Store, settings: &Settings) -> anyhow::Result<Outcome> {
-    let workspace: Workspace = match store.workspace_by_slug("demo").await? {
-        Some(w) => w,
-        None => {
-            store
-                .create_workspace(
-                    NewWorkspace {
-                        slug: "demo".into(),
-                        name: "Demo workspace".into(),
-                        products: Product::ALL.to_vec(),
-                        domains: vec!["example.com".into()],
-                    },
-                    &Actor::Cli,
-                    None,
-                )
-                .await?
-        }
-    };
-    let scim = store
-        .create_token(&workspace.slug, TokenKind::Scim, &Actor::Cli, None)
-        .await?;
-    let service = store
-        .create_token(&workspace.slug, TokenKind::Service, &Actor::Cli, None)
-        .await?;
-    let base = &settings.public_url;
-    let scim_base_url = format!("{base}/scim/v2");
-    let health_url = format!("{base}/healthz");
-    let sp_entity_id = crate::saml::sp_entity_id(base, &workspace.slug);
-    let acs_url = crate::saml::acs_url(base, &workspace.slug);
-    let login_url = format!("{base}/login");
-    let scim_token = scim.secret.expose_secret().to_string();
-    let service_token = service.secret.expose_secret().to_string();
-    Ok(Outcome {
-        text: format!(
-            "Demo workspace {slug:?} is ready (database: {db}).\n\
-             \n  SCIM base URL   {scim_base_url}\n  SCIM token      {scim_token}\n\
-             \n  Service token   {service_token}\n  Health          {health_url}\n\
-             \n  SSO (give these to your IdP; connect it with `gatehouse sso connect`):\n\
-             \n  SP entity id    {sp_entity_id}\n  ACS URL         {acs_url}\n  Login page      {login_url}\n\
-             \nPaste the SCIM base URL and token into Okta or Entra ID provisioning.\n\
-             The tokens are shown once; run `gatehouse demo` again for new ones.",
-            slug = workspace.slug,
-            db = redact(&settings.database_url),
-        ),
-        json: json!({
-            "workspace": workspace.slug,
-            "scim_base_url": scim_base_url,
-            "scim_token": scim_token,
-            "service_token": service_token,
-            "health_url": health_url,
-            "sso": {
-                "sp_entity_id": sp_entity_id,
-                "acs_url": acs_url,
-                "login_url": login_url,
-            },
-        }),
-    })
-}
-
-async fn workspace(store: &Store, slug: &str) -> anyhow::Result<Workspace> {
+/// The workspace with this slug, or a not-found (exit code 3).
+pub(super) async fn workspace(store: &Store, slug: &str) -> anyhow::Result<Workspace> {
     store
         .workspace_by_slug(slug)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("workspace {slug:?} not found"))
+        .ok_or_else(|| CliError::NotFound(format!("workspace {slug:?}")).into())
 }
 
 async fn legacy_import(
@@ -460,10 +511,17 @@ async fn legacy_import(
     file: &std::path::Path,
     dry_run: bool,
 ) -> anyhow::Result<Outcome> {
+    let mut progress = Progress::on_stderr();
     let workspace = workspace(store, slug).await?;
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    progress.step(format_args!("reading {}", file.display()));
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     let assignments = parse_assignments(&text)?;
+    progress.step(format_args!(
+        "{} {} legacy assignment(s)",
+        if dry_run { "planning" } else { "applying" },
+        assignments.len()
+    ));
     let access = AccessService::new(store.clone());
     let ctx = ChangeContext {
         actor: Actor::Cli,
@@ -473,6 +531,7 @@ async fn legacy_import(
     let plan = access
         .import_legacy(&workspace, &assignments, dry_run, &ctx)
         .await?;
+    progress.done();
     let header = match (dry_run, plan.steps.len()) {
         (_, 0) => "nothing to change: the workspace already matches the legacy assignments".into(),
         (true, n) => format!("dry run: {n} change(s) would be made"),
@@ -664,14 +723,13 @@ async fn rules(store: &Store, command: RulesCommand) -> anyhow::Result<Outcome> 
             instance,
         } => {
             let workspace = workspace(store, &slug).await?;
-            let match_kind = crate::domain::bridge::MatchKind::parse(&match_kind)
-                .ok_or_else(|| anyhow::anyhow!("--match must be display_name_equals, display_name_prefix, display_name_regex or external_id_equals"))?;
+            let match_kind = crate::domain::bridge::MatchKind::from(match_kind);
             let scope = match instance {
                 None => Scope::All,
                 Some(spec) => {
                     let (t, id) = spec
                         .split_once(':')
-                        .ok_or_else(|| anyhow::anyhow!("--instance is TYPE:ID"))?;
+                        .ok_or_else(|| CliError::Usage("--instance is TYPE:ID".into()))?;
                     Scope::Instance(ResourceRef::new(t, id))
                 }
             };
@@ -721,7 +779,7 @@ fn products_text(products: &[Product]) -> String {
 }
 
 /// A database URL without its password, for messages.
-fn redact(url: &str) -> String {
+pub(super) fn redact(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme_end), Some(at)) if at > scheme_end => {
             let credentials = &url[scheme_end + 3..at];

@@ -1,15 +1,24 @@
 //! The `gatehouse` command line. Command and flag names are a public contract: scripts and
 //! other teams call them. With the global `--json` flag every command prints exactly one
-//! JSON object on stdout (errors too: `{"error": {"message": …}}`); logs go to stderr.
+//! JSON object on stdout (errors too: `{"error": {"message", "class", "exit_code"}}`); logs
+//! go to stderr. Failures exit with the code of their class (`exit.rs`, listed in the README).
 
 mod commands;
+mod demo;
+mod exit;
+mod member;
+mod progress;
+mod values;
 
 use std::{path::PathBuf, process::ExitCode};
 
 use clap::{Args, Parser, Subcommand};
 use uuid::Uuid;
 
-use crate::{access::Product, config::Settings, domain::TokenKind};
+pub use exit::{CliError, ExitClass};
+use values::{MatchArg, ProductArg, TokenKindArg};
+
+use crate::config::Settings;
 
 /// Gatehouse: who may do what, in step with your identity provider.
 #[derive(Debug, Parser)]
@@ -27,9 +36,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Apply migrations, then serve HTTP until SIGTERM/SIGINT.
-    Serve,
-    /// Apply pending database migrations and exit.
+    /// Apply migrations (unless --no-migrate), then serve HTTP until SIGTERM/SIGINT.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit (the only other command that changes the
+    /// schema).
     Migrate,
     /// Manage workspaces.
     #[command(subcommand)]
@@ -56,6 +66,17 @@ pub enum Command {
     /// Email domains of a workspace (a verified one makes it the authority for its people).
     #[command(subcommand)]
     Domain(DomainCommand),
+    /// Members of a workspace and their grants.
+    #[command(subcommand)]
+    Member(member::MemberCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Serve on the schema as it is: refuse to start when it is behind this binary (another
+    /// job runs `gatehouse migrate`).
+    #[arg(long)]
+    pub no_migrate: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -103,9 +124,9 @@ pub enum RulesCommand {
     Add {
         #[arg(long)]
         workspace: String,
-        /// display_name_equals, display_name_prefix, display_name_regex or external_id_equals.
-        #[arg(long = "match")]
-        match_kind: String,
+        /// How groups are matched.
+        #[arg(long = "match", value_enum)]
+        match_kind: MatchArg,
         #[arg(long)]
         pattern: String,
         #[arg(long)]
@@ -227,8 +248,8 @@ pub struct WorkspaceCreate {
     #[arg(long)]
     pub name: String,
     /// Enabled products, comma-separated (default: all of them).
-    #[arg(long, value_delimiter = ',', value_parser = parse_product)]
-    pub products: Option<Vec<Product>>,
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub products: Option<Vec<ProductArg>>,
     /// A verified email domain (repeatable).
     #[arg(long = "domain")]
     pub domains: Vec<String>,
@@ -241,9 +262,9 @@ pub enum TokenCommand {
         /// Workspace slug.
         #[arg(long)]
         workspace: String,
-        /// `scim` (for Okta/Entra) or `service` (for the admin and access APIs).
-        #[arg(long, value_parser = parse_token_kind)]
-        kind: TokenKind,
+        /// What the token is for.
+        #[arg(long, value_enum)]
+        kind: TokenKindArg,
     },
     /// List tokens (never their secrets).
     List {
@@ -263,14 +284,6 @@ pub enum TokenCommand {
     },
 }
 
-fn parse_product(s: &str) -> Result<Product, String> {
-    s.trim().parse::<Product>().map_err(|e| e.to_string())
-}
-
-fn parse_token_kind(s: &str) -> Result<TokenKind, String> {
-    s.parse()
-}
-
 /// What a command produced: one JSON object and its human rendering.
 pub struct Outcome {
     pub json: serde_json::Value,
@@ -279,18 +292,39 @@ pub struct Outcome {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let wants_json = std::env::args_os().any(|a| a == "--json");
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        // --help and --version print to stdout and exit 0; usage errors exit 2.
+        Err(err) if !err.use_stderr() || !wants_json => err.exit(),
+        Err(err) => {
+            let message = err.kind().to_string();
+            let detail = err.to_string();
+            let first = detail
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or(&message)
+                .trim_start_matches("error: ");
+            return fail(true, first, ExitClass::Usage);
+        }
+    };
     let json = cli.json;
     let settings = match Settings::load(cli.config.as_deref()) {
         Ok(settings) => settings,
-        Err(err) => return fail(json, &err.to_string(), ExitCode::from(2)),
+        Err(err) => return fail(json, &err.to_string(), ExitClass::Usage),
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
     {
         Ok(rt) => rt,
-        Err(err) => return fail(json, &format!("cannot start the runtime: {err}"), 1.into()),
+        Err(err) => {
+            return fail(
+                json,
+                &format!("cannot start the runtime: {err}"),
+                ExitClass::Failure,
+            )
+        }
     };
     match runtime.block_on(commands::run(cli.command, settings, json)) {
         Ok(None) => ExitCode::SUCCESS,
@@ -302,15 +336,22 @@ pub fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
-        Err(err) => fail(json, &format!("{err:#}"), 1.into()),
+        Err(err) => fail(json, &format!("{err:#}"), exit::classify(&err)),
     }
 }
 
-fn fail(json: bool, message: &str, code: ExitCode) -> ExitCode {
+fn fail(json: bool, message: &str, class: ExitClass) -> ExitCode {
     let one_line = message.replace('\n', " ");
     if json {
-        println!("{}", serde_json::json!({"error": {"message": one_line}}));
+        println!(
+            "{}",
+            serde_json::json!({"error": {"message": one_line, "class": class.name(),
+                                         "exit_code": class.code()}})
+        );
     }
     eprintln!("gatehouse: {one_line}");
-    code
+    class.into()
 }
+
+#[cfg(test)]
+mod tests;

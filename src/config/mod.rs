@@ -51,6 +51,9 @@ pub struct Settings {
     pub dns_server: Option<SocketAddr>,
     /// Trusted proxies, outbound allow list, metrics listener, SAML rate limit.
     pub network: NetworkSettings,
+    /// After SIGTERM, how long `/readyz` answers 503 while new requests are still served, so
+    /// load balancers stop sending before the listener closes.
+    pub drain_seconds: u64,
 }
 
 /// Settings of sign-in.
@@ -126,6 +129,7 @@ struct FileSettings {
     outbound_allow: Option<String>,
     metrics_bind: Option<String>,
     saml_requests_per_minute: Option<u32>,
+    drain_seconds: Option<u64>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -155,7 +159,9 @@ impl Layered {
     }
 }
 
-const KEYS: [&str; 18] = [
+/// Every setting, by file key; its environment variable is `GATEHOUSE_` + the key in upper
+/// case. The README's configuration table must list each (a test checks it).
+pub const KEYS: [&str; 19] = [
     "trusted_proxies",
     "outbound_allow",
     "metrics_bind",
@@ -174,6 +180,7 @@ const KEYS: [&str; 18] = [
     "argon2_memory_kib",
     "argon2_iterations",
     "saml_clock_skew_seconds",
+    "drain_seconds",
 ];
 
 impl Settings {
@@ -233,6 +240,7 @@ impl Settings {
                 "saml_requests_per_minute",
                 file.saml_requests_per_minute.map(|v| v.to_string()),
             ),
+            ("drain_seconds", file.drain_seconds.map(|v| v.to_string())),
         ];
         let values = KEYS
             .iter()
@@ -309,6 +317,7 @@ impl Settings {
             public_url: public_url.clone(),
             log_format: raw.parse("log_format", LogFormat::Text)?,
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
+            drain_seconds: raw.parse("drain_seconds", 5)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
             mapping_rules_file: raw.get("mapping_rules_file").map(|(_, v)| v.trim().into()),
             dns_server: match raw.get("dns_server") {
@@ -368,6 +377,15 @@ impl Settings {
                 problem: (*problem).into(),
             });
         }
+        if settings.drain_seconds > 300 {
+            return Err(ConfigError {
+                setting: raw
+                    .get("drain_seconds")
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or_default(),
+                problem: "must be 0 to 300".into(),
+            });
+        }
         if settings.database_max_connections == 0 {
             return Err(ConfigError {
                 setting: raw
@@ -404,74 +422,4 @@ fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
-    #[test]
-    fn defaults_serve_sqlite_on_localhost() {
-        let s = Settings::load_from(None, &[]).unwrap();
-        assert_eq!(s.database_url, "sqlite://gatehouse.db");
-        assert_eq!(s.bind.to_string(), "127.0.0.1:8080");
-        assert_eq!(s.public_url, "http://127.0.0.1:8080");
-        assert_eq!(s.log_format, LogFormat::Text);
-    }
-
-    #[test]
-    fn environment_overrides_file_and_file_overrides_defaults() {
-        let dir = std::env::temp_dir().join(format!("gh-config-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("gatehouse.toml");
-        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nlog_format = \"json\"\n").unwrap();
-        let s =
-            Settings::load_from(Some(&file), &env(&[("GATEHOUSE_LOG_FORMAT", "text")])).unwrap();
-        assert_eq!(s.bind.port(), 9000);
-        assert_eq!(s.public_url, "http://localhost:9000");
-        assert_eq!(s.log_format, LogFormat::Text);
-    }
-
-    #[test]
-    fn a_bad_value_names_the_variable() {
-        let err = Settings::load_from(None, &env(&[("GATEHOUSE_BIND", "nonsense")])).unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_BIND");
-        assert!(err.to_string().contains("GATEHOUSE_BIND"));
-        let err = Settings::load_from(None, &env(&[("GATEHOUSE_LOG_FORMAT", "yaml")])).unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_LOG_FORMAT");
-        let err =
-            Settings::load_from(None, &env(&[("GATEHOUSE_PUBLIC_URL", "ftp://x")])).unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_PUBLIC_URL");
-        let err = Settings::load_from(None, &env(&[("GATEHOUSE_DATABASE_URL", "mysql://x")]))
-            .unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_DATABASE_URL");
-    }
-
-    #[test]
-    fn unknown_keys_in_the_file_are_refused() {
-        let dir = std::env::temp_dir().join(format!("gh-config-{}", uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("gatehouse.toml");
-        std::fs::write(&file, "bnd = \"0.0.0.0:9000\"\n").unwrap();
-        let err = Settings::load_from(Some(&file), &[]).unwrap_err();
-        assert!(err.setting.starts_with("--config"), "{err}");
-        assert!(err.problem.contains("bnd"), "{err}");
-    }
-
-    #[test]
-    fn the_dns_server_takes_an_address_with_or_without_port() {
-        let s =
-            Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "127.0.0.1:5353")])).unwrap();
-        assert_eq!(s.dns_server, Some("127.0.0.1:5353".parse().unwrap()));
-        let s = Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "::1")])).unwrap();
-        assert_eq!(s.dns_server, Some("[::1]:53".parse().unwrap()));
-        assert_eq!(Settings::load_from(None, &[]).unwrap().dns_server, None);
-        let err = Settings::load_from(None, &env(&[("GATEHOUSE_DNS_SERVER", "dns.example")]))
-            .unwrap_err();
-        assert_eq!(err.setting, "GATEHOUSE_DNS_SERVER");
-    }
-}
+mod tests;

@@ -144,6 +144,24 @@ pub struct Webhook {
     pub cursor_revision: i64,
     pub created_at: DateTime<Utc>,
     pub disabled_at: Option<DateTime<Utc>>,
+    /// The secret before the last rotation, still signing until it expires.
+    #[serde(skip_serializing)]
+    pub previous_secret: Option<String>,
+    pub previous_secret_expires_at: Option<DateTime<Utc>>,
+}
+
+impl Webhook {
+    /// The secrets deliveries are signed with at `now`: the current one first, then the
+    /// previous one while its overlap lasts.
+    pub fn signing_secrets(&self, now: DateTime<Utc>) -> Vec<&str> {
+        let mut secrets = vec![self.secret.as_str()];
+        if let (Some(old), Some(until)) = (&self.previous_secret, self.previous_secret_expires_at) {
+            if until > now {
+                secrets.push(old);
+            }
+        }
+        secrets
+    }
 }
 
 impl std::fmt::Debug for Webhook {
@@ -153,6 +171,10 @@ impl std::fmt::Debug for Webhook {
             .field("workspace_id", &self.workspace_id)
             .field("url", &self.url)
             .field("secret", &"<redacted>")
+            .field(
+                "previous_secret",
+                &self.previous_secret.as_ref().map(|_| "<redacted>"),
+            )
             .field("cursor_revision", &self.cursor_revision)
             .finish()
     }

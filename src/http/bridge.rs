@@ -42,6 +42,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::get().to(dead_letters),
     )
     .route(
+        "/workspaces/{slug}/webhooks/{id}/rotate-secret",
+        web::post().to(rotate_webhook_secret),
+    )
+    .route(
         "/workspaces/{slug}/members/{member}/timeline",
         web::get().to(timeline),
     )
@@ -88,8 +92,62 @@ async fn delete_rule(
 #[serde(deny_unknown_fields)]
 struct NewWebhook {
     url: String,
-    /// The HMAC key receivers verify `Gatehouse-Signature` with (at least 16 characters).
+    /// The signing secret receivers verify deliveries with: `whsec_<base64>` (the Standard
+    /// Webhooks format) or any other string of at least 16 characters.
     secret: String,
+}
+
+/// Refuses secrets too short to be a key (or too long to be anything but a mistake).
+fn check_secret(secret: &str) -> Result<(), ApiError> {
+    let key = crate::service::webhook_signature::key_bytes(secret);
+    if secret.len() < 16 || key.len() < 16 || secret.len() > 1024 {
+        return Err(ApiError::BadRequest(
+            "secret must have at least 16 characters (a whsec_ secret at least 16 bytes) \
+             and at most 1024"
+                .into(),
+        ));
+    }
+    Ok(())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SecretRotation {
+    /// The new secret.
+    secret: String,
+    /// Hours the old secret keeps signing beside the new one (default 24, at most 720).
+    overlap_hours: Option<u32>,
+}
+
+async fn rotate_webhook_secret(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<(String, Uuid)>,
+    body: web::Json<SecretRotation>,
+) -> Result<HttpResponse, ApiError> {
+    let (_, id) = path.into_inner();
+    let workspace = &caller.workspace;
+    let body = body.into_inner();
+    check_secret(&body.secret)?;
+    let hours = body.overlap_hours.unwrap_or(24);
+    if hours > 720 {
+        return Err(ApiError::BadRequest(
+            "overlap_hours must be 0 to 720".into(),
+        ));
+    }
+    let ctx = caller.change_context();
+    let webhook = state
+        .store
+        .rotate_webhook_secret(
+            workspace.id,
+            id,
+            &body.secret,
+            chrono::Duration::hours(i64::from(hours)),
+            &ctx.actor,
+            ctx.request_id.as_deref(),
+        )
+        .await?;
+    Ok(HttpResponse::Ok().json(webhook))
 }
 
 async fn create_webhook(
@@ -110,11 +168,7 @@ async fn create_webhook(
             err.public_message(crate::net::outbound::Purpose::Webhook),
         ));
     }
-    if body.secret.len() < 16 {
-        return Err(ApiError::BadRequest(
-            "secret must have at least 16 characters".into(),
-        ));
-    }
+    check_secret(&body.secret)?;
     let ctx = caller.change_context();
     let webhook = state
         .store

@@ -1,5 +1,5 @@
-//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: the database
-//! answers too, within two seconds), the API's OpenAPI document, and the SCIM notes that
+//! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: not draining, and the
+//! database answers within two seconds, with its schema version), the API's OpenAPI document, and the SCIM notes that
 //! ServiceProviderConfig's `documentationUri` points at (`docs/scim.md`).
 
 use std::time::Duration;
@@ -41,10 +41,23 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
+/// Ready when not shutting down and the database answers; reports the schema version (the
+/// newest applied migration) beside the newest this binary carries, so a rolling upgrade
+/// can be watched instance by instance.
 async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await;
-    match ping {
-        Ok(Ok(())) => HttpResponse::Ok().json(json!({"status": "ready", "database": "ok"})),
+    let binary = state.store.binary_schema_version();
+    if state.draining.load(std::sync::atomic::Ordering::SeqCst) {
+        return HttpResponse::ServiceUnavailable()
+            .json(json!({"status": "draining", "binary_schema_version": binary}));
+    }
+    let version = tokio::time::timeout(Duration::from_secs(2), state.store.schema_version()).await;
+    match version {
+        Ok(Ok(version)) => HttpResponse::Ok().json(json!({
+            "status": "ready",
+            "database": "ok",
+            "schema_version": version,
+            "binary_schema_version": binary,
+        })),
         Ok(Err(err)) => {
             tracing::warn!(error = %err, "readiness check: database unreachable");
             HttpResponse::ServiceUnavailable()

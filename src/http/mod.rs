@@ -1,7 +1,8 @@
-//! The HTTP server: routes, shared state, middleware, and the process lifecycle
-//! (bind, serve, graceful shutdown on SIGTERM/SIGINT — actix-web lets in-flight requests
-//! finish, up to [`SHUTDOWN_GRACE_SECS`]). `/metrics` is served on a listener of its own
-//! (`GATEHOUSE_METRICS_BIND`), never on the public one.
+//! The HTTP server: routes, shared state, middleware, and the process lifecycle: bind, serve,
+//! and on SIGTERM drain (`/readyz` answers 503 at once while requests are still served for
+//! `drain_seconds`, so load balancers stop sending), then stop accepting and let in-flight
+//! requests finish, up to [`SHUTDOWN_GRACE_SECS`]. SIGINT skips the drain period. `/metrics`
+//! is served on a listener of its own (`GATEHOUSE_METRICS_BIND`), never on the public one.
 
 mod access_api;
 mod admin;
@@ -15,7 +16,14 @@ pub mod pages;
 pub mod request_context;
 mod workspaces;
 
-use std::net::TcpListener;
+use std::{
+    net::TcpListener,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
 
 use actix_web::{dev::Server, middleware::from_fn, web, App, HttpServer};
 
@@ -40,6 +48,8 @@ pub struct AppState {
     pub outbound: crate::net::outbound::Outbound,
     /// Per-client-address limit of `/saml/*/login` and `/saml/*/acs`.
     pub saml_limiter: std::sync::Arc<crate::net::rate_limit::RateLimiter>,
+    /// Set once a shutdown began: `/readyz` answers 503 from then on.
+    pub draining: Arc<AtomicBool>,
 }
 
 impl AppState {
@@ -58,6 +68,7 @@ pub struct Application {
     /// Background work of this process: revision poller, webhook deliveries, metadata
     /// refresh, purging expired rows.
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    draining: Arc<AtomicBool>,
 }
 
 /// Stops a running [`Application`]: the server (in-flight requests finish) and its
@@ -106,7 +117,9 @@ impl Application {
         let saml_limiter = std::sync::Arc::new(crate::net::rate_limit::RateLimiter::per_minute(
             settings.network.saml_requests_per_minute,
         ));
+        let draining = Arc::new(AtomicBool::new(false));
         let state = web::Data::new(AppState {
+            draining: draining.clone(),
             dns: crate::service::domains::DnsVerifier::new(settings.dns_server),
             store,
             settings,
@@ -128,6 +141,7 @@ impl Application {
             server,
             metrics,
             tasks,
+            draining,
         })
     }
 
@@ -140,6 +154,42 @@ impl Application {
         }
     }
 
+    /// Serves until SIGTERM or SIGINT. SIGTERM drains first: `/readyz` answers 503 at once
+    /// and requests are still served for `drain`, then the listener closes and in-flight
+    /// requests get [`SHUTDOWN_GRACE_SECS`]. SIGINT, or a second signal, skips the drain.
+    pub async fn run_until_signalled(
+        self,
+        mut signals: ShutdownSignals,
+        drain: Duration,
+    ) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let watcher = tokio::spawn(async move {
+            let first = signals.next().await;
+            draining.store(true, Ordering::SeqCst);
+            if first == "SIGTERM" && !drain.is_zero() {
+                tracing::info!(
+                    signal = first,
+                    drain_seconds = drain.as_secs(),
+                    "draining: /readyz answers 503, requests are still served"
+                );
+                tokio::select! {
+                    _ = tokio::time::sleep(drain) => {}
+                    again = signals.next() => tracing::info!(signal = again, "drain cut short"),
+                }
+            }
+            tracing::info!(
+                signal = first,
+                grace_seconds = SHUTDOWN_GRACE_SECS,
+                "stopping: no new connections, in-flight requests finish"
+            );
+            handle.stop(true).await;
+        });
+        let outcome = self.run_until_stopped().await;
+        watcher.abort();
+        outcome
+    }
+
     /// The port actually bound.
     pub fn port(&self) -> u16 {
         self.port
@@ -150,7 +200,7 @@ impl Application {
         self.metrics.as_ref().map(|(port, _)| *port)
     }
 
-    /// Serves until a shutdown signal arrives and in-flight requests have finished.
+    /// Serves until a [`Stopper`] stops it (tests; signals are not handled here).
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let metrics = self.metrics.map(|(_, server)| {
             let handle = server.handle();
@@ -201,6 +251,8 @@ fn serve(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Se
             .default_service(web::to(not_found))
     })
     .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    // Signals are ours (see `run_until_signalled`): actix would stop accepting at once.
+    .disable_signals()
     // IdPs and services reuse connections; a short keep-alive makes their next request race
     // the server closing it.
     .keep_alive(std::time::Duration::from_secs(60))
@@ -223,6 +275,31 @@ fn serve_metrics(listener: TcpListener, data: web::Data<AppState>) -> std::io::R
     .listen(listener)?
     .run();
     Ok(server)
+}
+
+/// SIGTERM and SIGINT, caught from the moment this is made: make it before announcing that
+/// the server is up, so a signal sent right after the announcement drains instead of killing.
+pub struct ShutdownSignals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    pub fn listen() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// The name of the next signal.
+    async fn next(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.term.recv() => "SIGTERM",
+            _ = self.int.recv() => "SIGINT",
+        }
+    }
 }
 
 async fn not_found(req: actix_web::HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {

@@ -12,6 +12,7 @@ pub mod legacy;
 pub mod purge;
 pub mod rules;
 pub mod transfer;
+pub mod webhook_signature;
 pub mod webhooks;
 
 use std::sync::Arc;

@@ -220,7 +220,7 @@ impl Dispatcher {
                 "events": events,
             })
             .to_string();
-            match self.post(&webhook, &body).await {
+            match self.post(&webhook, from, to, &body).await {
                 Ok(()) => {
                     self.schedule(webhook.id, Schedule::succeeded);
                     self.store.advance_webhook(webhook.id, to).await?;
@@ -260,9 +260,18 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// One POST; the error is the detail for the log.
-    async fn post(&self, webhook: &Webhook, body: &str) -> Result<(), String> {
-        let request = self
+    /// One POST, signed the Standard Webhooks way (and with the old header for one release);
+    /// the error is the detail for the log.
+    async fn post(&self, webhook: &Webhook, from: i64, to: i64, body: &str) -> Result<(), String> {
+        let now = Utc::now();
+        let message_id = super::webhook_signature::message_id(webhook.id, from, to);
+        let signatures = super::webhook_signature::headers(
+            &webhook.signing_secrets(now),
+            &message_id,
+            now.timestamp(),
+            body,
+        );
+        let mut request = self
             .outbound
             .request(
                 reqwest::Method::POST,
@@ -271,11 +280,11 @@ impl Dispatcher {
                 DELIVERY_TIMEOUT,
             )
             .map_err(|e| e.detail)?
-            .header("content-type", "application/json")
-            .header(
-                "Gatehouse-Signature",
-                signature(&webhook.secret, Utc::now().timestamp(), body),
-            )
+            .header("content-type", "application/json");
+        for (name, value) in signatures {
+            request = request.header(name, value);
+        }
+        let request = request
             .header("Gatehouse-Webhook", webhook.id.to_string())
             .body(body.to_string());
         self.outbound

@@ -51,6 +51,8 @@ struct WebhookRow {
     cursor_revision: i64,
     created_at: DateTime<Utc>,
     disabled_at: Option<DateTime<Utc>>,
+    previous_secret: Option<String>,
+    previous_secret_expires_at: Option<DateTime<Utc>>,
 }
 
 impl From<WebhookRow> for Webhook {
@@ -63,12 +65,14 @@ impl From<WebhookRow> for Webhook {
             cursor_revision: r.cursor_revision,
             created_at: r.created_at,
             disabled_at: r.disabled_at,
+            previous_secret: r.previous_secret,
+            previous_secret_expires_at: r.previous_secret_expires_at,
         }
     }
 }
 
-const WEBHOOK_COLUMNS: &str =
-    "id, workspace_id, url, secret, cursor_revision, created_at, disabled_at";
+const WEBHOOK_COLUMNS: &str = "id, workspace_id, url, secret, cursor_revision, created_at, \
+     disabled_at, previous_secret, previous_secret_expires_at";
 
 impl Store {
     /// The workspace's mapping rules, oldest first.
@@ -183,7 +187,8 @@ impl Store {
     pub async fn webhooks_behind(&self) -> Result<Vec<Webhook>, StoreError> {
         let rows: Vec<WebhookRow> = with_pool!(self, pool => {
             sqlx::query_as(
-                "SELECT w.id, w.workspace_id, w.url, w.secret, w.cursor_revision, w.created_at, w.disabled_at \
+                "SELECT w.id, w.workspace_id, w.url, w.secret, w.cursor_revision, w.created_at, w.disabled_at, \
+                 w.previous_secret, w.previous_secret_expires_at \
                  FROM webhooks w JOIN workspaces ws ON ws.id = w.workspace_id \
                  WHERE w.disabled_at IS NULL AND w.cursor_revision < ws.revision ORDER BY w.created_at",
             )
@@ -204,6 +209,41 @@ impl Store {
             .fetch_all(pool)
             .await?
         }))
+    }
+
+    /// Replaces a webhook's secret; the old one keeps signing deliveries (beside the new one)
+    /// for `overlap`, so the receiver can switch without refusing a delivery. Audited, without
+    /// either secret.
+    pub async fn rotate_webhook_secret(
+        &self,
+        workspace_id: Uuid,
+        id: Uuid,
+        new_secret: &str,
+        overlap: Duration,
+        actor: &Actor,
+        request_id: Option<&str>,
+    ) -> Result<Webhook, StoreError> {
+        let until = Utc::now() + overlap;
+        in_transaction!(self, tx => {
+            let changed = sqlx::query(
+                "UPDATE webhooks SET previous_secret = secret, previous_secret_expires_at = $3, \
+                 secret = $4 WHERE id = $1 AND workspace_id = $2 AND disabled_at IS NULL",
+            )
+            .bind(id)
+            .bind(workspace_id)
+            .bind(until)
+            .bind(new_secret)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("webhook {id}")));
+            }
+            append_audit!(&mut *tx, &NewAuditEntry::new(workspace_id, actor, "webhook.rotate_secret", format!("webhook:{id}"), request_id).after(Some(serde_json::json!({"previous_secret_expires_at": until}))))?;
+        });
+        self.webhook(id)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("webhook {id}")))
     }
 
     /// Disables a webhook (it keeps its dead letters), audited.

@@ -26,6 +26,7 @@ pub mod sso;
 mod tokens;
 mod transfer;
 pub use tokens::TokenRejection;
+mod schema;
 mod upgrades;
 mod user_versions;
 mod workspaces;
@@ -41,12 +42,9 @@ use sqlx::{
 pub use access::{AuditedChange, ChangeContext, ChangeEvent};
 pub use error::StoreError;
 pub use invites::{Invite, InviteGrant};
+pub use schema::{PendingMigration, SchemaStatus};
 pub use sessions::{PendingMembership, SessionMember};
 pub use side_writes::SideWrite;
-
-/// Embedded migrations; the two folders carry the same version numbers (a test checks it).
-static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
-static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
 /// The connection pool of one backend.
 #[derive(Clone, Debug)]
@@ -118,9 +116,19 @@ pub(crate) use {in_transaction, with_pool};
 impl Store {
     /// Connects to `sqlite://FILE` (created if missing) or `postgres://…`.
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::open(url, max_connections, true).await
+    }
+
+    /// Connects like [`Store::connect`] but never creates a SQLite file: for commands that
+    /// must leave a missing database missing.
+    pub async fn connect_existing(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        Self::open(url, max_connections, false).await
+    }
+
+    async fn open(url: &str, max_connections: u32, create: bool) -> Result<Self, StoreError> {
         let backend = if url.starts_with("sqlite:") {
             let options = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
+                .create_if_missing(create)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
@@ -152,17 +160,6 @@ impl Store {
             Backend::Postgres(_) => "postgres",
             Backend::Sqlite(_) => "sqlite",
         }
-    }
-
-    /// Applies every pending migration of this backend, then writes the built-in role
-    /// catalog into `role_catalog` (SQL readers join on it).
-    pub async fn migrate(&self) -> Result<(), StoreError> {
-        match &self.backend {
-            Backend::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
-            Backend::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
-        }
-        self.run_upgrades().await?;
-        self.sync_role_catalog().await
     }
 
     /// Answers whether the database takes queries (used by `/readyz`).

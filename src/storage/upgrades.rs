@@ -19,6 +19,9 @@ use crate::{domain::case_fold::fold_case, scim::schema::ResourceSchema};
 
 const SCIM_SEARCH: &str = "0009_scim_search";
 
+/// Every upgrade this binary runs, by the name `storage_upgrades` records.
+pub(super) const UPGRADES: &[&str] = &[SCIM_SEARCH];
+
 type MemberRow = (
     Uuid,
     Uuid,

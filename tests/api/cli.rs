@@ -95,9 +95,17 @@ on_both_backends! {
 
     async fn errors_are_one_json_object_too(app: TestApp) {
         let out = gatehouse(&app.db.url, &[], &["--json", "token", "create", "--workspace", "nope", "--kind", "scim"]);
-        assert!(!out.status.success());
+        assert_eq!(out.status.code(), Some(3), "not found: {out:?}");
         let body = one_json_object(&out);
         assert!(body["error"]["message"].as_str().unwrap().contains("nope"), "{body}");
+        assert_eq!(body["error"]["class"], "not_found");
+        assert_eq!(body["error"]["exit_code"], 3);
+        // A usage error (a kind clap refuses) is one JSON object too, with exit code 2.
+        let out = gatehouse(&app.db.url, &[], &["--json", "token", "create", "--workspace", "nope", "--kind", "admin"]);
+        assert_eq!(out.status.code(), Some(2), "{out:?}");
+        let body = one_json_object(&out);
+        assert_eq!(body["error"]["class"], "usage");
+        assert!(body["error"]["message"].as_str().unwrap().contains("admin"), "{body}");
     }
 
     async fn demo_creates_the_workspace_once_and_fresh_tokens_each_time(app: TestApp) {
@@ -121,6 +129,7 @@ on_both_backends! {
             .args(["--json", "serve"])
             .env("GATEHOUSE_DATABASE_URL", &app.db.url)
             .env("GATEHOUSE_BIND", "127.0.0.1:0")
+            .env("GATEHOUSE_DRAIN_SECONDS", "0")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -146,7 +155,11 @@ fn bad_configuration_exits_with_one_line_naming_the_setting() {
         ("GATEHOUSE_DATABASE_URL", "mysql://nope"),
     ] {
         let out = gatehouse("sqlite::memory:", &[(name, value)], &["migrate"]);
-        assert!(!out.status.success(), "{name}");
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{name}: configuration errors exit 2"
+        );
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
         assert!(stderr.contains(name), "{stderr}");
