@@ -1,5 +1,5 @@
 //! The `gatehouse` command; all the work is in the library.
 
 fn main() -> std::process::ExitCode {
-    gatehouse::cli::main()
+    gatehouse::app::main()
 }

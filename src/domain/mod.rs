@@ -6,6 +6,7 @@ pub mod audit;
 pub mod bridge;
 pub mod case_fold;
 pub mod domains;
+pub mod query;
 pub mod sso;
 pub mod token;
 pub mod transfer;

@@ -1,19 +1,12 @@
-//! SAML 2.0 single sign-on: this service is the SP of each workspace, trusting the IdP
-//! connections the workspace configured. `metadata` reads IdP metadata, `precheck` runs the
-//! linear checks every posted Response passes first, `verify` checks its signature and
-//! conditions, `login` turns a verified assertion into an account, membership and groups,
-//! `routes` serves `/saml/{workspace}/metadata` and `…/login`, `acs` the assertion consumer,
-//! `complete` hands the new session to the browser (asking first when it is signed in as
-//! someone else), `admin` the connections API, `refresh` re-reads metadata URLs.
+//! SAML 2.0 single sign-on, the protocol's own rules without I/O: this service is the SP of
+//! each workspace, trusting the IdP connections the workspace configured. `metadata` reads
+//! IdP metadata, `precheck` runs the linear checks every posted Response passes first,
+//! `verify` checks its signature and conditions. The endpoints are
+//! `crate::adapters::saml`; turning a verified assertion into a signed-in member is
+//! `crate::service::signin`, connecting and refreshing IdPs `crate::service::sso`.
 
-mod acs;
-mod admin;
-mod complete;
-pub mod login;
 pub mod metadata;
 pub mod precheck;
-pub mod refresh;
-pub mod routes;
 pub mod verify;
 
 /// Why a SAML operation failed. `Invalid` is bad configuration (metadata); `Rejected` is a
@@ -82,18 +75,6 @@ impl SamlError {
             .find(|(needle, _)| text.contains(needle))
             .map(|(_, label)| *label)
             .unwrap_or("other")
-    }
-}
-
-impl From<crate::storage::StoreError> for SamlError {
-    fn from(err: crate::storage::StoreError) -> Self {
-        SamlError::Storage(err.to_string())
-    }
-}
-
-impl From<crate::service::ServiceError> for SamlError {
-    fn from(err: crate::service::ServiceError) -> Self {
-        SamlError::Storage(err.to_string())
     }
 }
 

@@ -1,15 +1,13 @@
-//! SCIM 2.0 (RFC 7643, RFC 7644): the server Okta and Microsoft Entra ID provision into.
-//! A SCIM User is a workspace membership; a SCIM Group is a workspace group; both land in the
-//! one grant model.
+//! SCIM 2.0 (RFC 7643, RFC 7644), the protocol's own rules without I/O: the filter grammar,
+//! the schemas as data, the PATCH engine, attribute projection and SCIM errors. The server
+//! (HTTP) is `crate::adapters::scim`.
 
-pub mod bulk;
 pub mod error;
 pub mod filter;
-pub mod groups;
-pub mod http;
 pub mod patch;
 pub mod projection;
-pub mod resources;
-pub mod routes;
 pub mod schema;
-pub mod users;
+
+/// Where Gatehouse serves `docs/scim.md` (ServiceProviderConfig's `documentationUri`): which
+/// interoperability-profile rules it follows and which it deliberately does not.
+pub const DOC_PATH: &str = "/docs/scim.md";

@@ -9,8 +9,12 @@ pub mod domains;
 pub mod invites;
 pub mod keyed_tasks;
 pub mod legacy;
+pub mod passwords;
 pub mod purge;
 pub mod rules;
+pub mod signin;
+pub mod sso;
+pub mod throttle;
 pub mod transfer;
 pub mod webhook_signature;
 pub mod webhooks;
@@ -477,6 +481,12 @@ impl AccessService {
         };
         self.commit(workspace, vec![change], ctx).await
     }
+}
+
+/// Applies pending migrations and the upgrades SQL cannot do (with SCIM's search copies of
+/// stored documents): what `gatehouse migrate` and `serve` run.
+pub async fn migrate(store: &Store) -> Result<(), StoreError> {
+    store.migrate(crate::scim::schema::search_document).await
 }
 
 /// Whether a membership for `email` must wait for the person to accept it. A workspace links

@@ -59,7 +59,10 @@ impl AccessService {
         ctx: &ChangeContext,
     ) -> Result<Workspace, ServiceError> {
         let doc = validate(doc)?;
-        let workspace = self.store.import_workspace(&doc, trust, ctx).await?;
+        let workspace = self
+            .store
+            .import_workspace(&doc, trust, ctx, crate::scim::schema::search_document)
+            .await?;
         self.cache.catch_up(workspace.id).await?;
         Ok(workspace)
     }

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use serde::Serialize;
 use sqlx::migrate::Migrator;
 
+use crate::domain::query::SearchDocument;
+
 use super::{upgrades::UPGRADES, Backend, Store, StoreError};
 
 /// Embedded migrations; the two folders carry the same version numbers (a test checks it).
@@ -99,13 +101,15 @@ impl Store {
     /// Applies every pending migration of this backend (ignoring applied versions a newer
     /// release added), runs the upgrades SQL cannot do, then writes the built-in role catalog
     /// into `role_catalog` (SQL readers join on it).
-    pub async fn migrate(&self) -> Result<(), StoreError> {
+    /// `search` computes the search copies of stored documents (their protocol's rule) for
+    /// the upgrades; `service::migrate` passes SCIM's.
+    pub async fn migrate(&self, search: SearchDocument) -> Result<(), StoreError> {
         let migrator = migrator(&self.backend);
         match &self.backend {
             Backend::Postgres(pool) => migrator.run(pool).await?,
             Backend::Sqlite(pool) => migrator.run(pool).await?,
         }
-        self.run_upgrades().await?;
+        self.run_upgrades(search).await?;
         self.sync_role_catalog().await
     }
 

@@ -10,7 +10,7 @@ use super::{
     scim_filter::{filter_sql, order_by, BindScim, Dialect, ScimTable, SortOrder},
     with_pool, Store, StoreError,
 };
-use crate::scim::filter::{ResolvedAttr, TypedFilter};
+use crate::domain::query::{ResolvedAttr, TypedFilter};
 
 /// A membership as SCIM sees it.
 #[derive(Debug, Clone, sqlx::FromRow)]

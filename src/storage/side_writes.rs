@@ -31,6 +31,8 @@ pub enum SideWrite {
         user_name: String,
         external_id: Option<String>,
         doc: serde_json::Value,
+        /// The document's search copy (what filters read; the protocol computes it).
+        search: serde_json::Value,
         /// `If-Match`: fails with `PreconditionFailed` unless the stored version is this one.
         expected_version: Option<i64>,
     },
@@ -38,6 +40,8 @@ pub enum SideWrite {
     ScimGroup {
         group_id: Uuid,
         doc: serde_json::Value,
+        /// The document's search copy.
+        search: serde_json::Value,
         expected_version: Option<i64>,
     },
 }
@@ -123,9 +127,9 @@ macro_rules! write_side {
                 user_name,
                 external_id,
                 doc,
+                search,
                 expected_version,
             } => {
-                let search = $crate::scim::schema::ResourceSchema::user().search_document(doc);
                 let updated = sqlx::query(
                     "UPDATE memberships SET user_name = $3, user_name_key = $4, external_id = $5, \
                      scim_doc = $6, scim_search = $9, version = version + 1, updated_at = $7 \
@@ -165,9 +169,9 @@ macro_rules! write_side {
             SideWrite::ScimGroup {
                 group_id,
                 doc,
+                search,
                 expected_version,
             } => {
-                let search = $crate::scim::schema::ResourceSchema::group().search_document(doc);
                 let updated = sqlx::query(
                     "UPDATE groups SET scim_doc = $3, scim_search = $6, version = version + 1, \
                      updated_at = $4 \

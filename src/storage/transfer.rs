@@ -27,6 +27,7 @@ use super::{
 use crate::{
     access::{Change, GroupInfo, Member, MemberKind, MemberSource, Scope},
     domain::case_fold::fold_case,
+    domain::query::DocumentKind,
     domain::{
         domains::VerifiedBy,
         transfer::{
@@ -211,6 +212,7 @@ impl Store {
         doc: &WorkspaceExport,
         trust: ImportTrust,
         ctx: &ChangeContext,
+        search: crate::domain::query::SearchDocument,
     ) -> Result<Workspace, StoreError> {
         let now = Utc::now();
         let w = &doc.workspace;
@@ -253,8 +255,6 @@ impl Store {
             scim_search = $8 WHERE id = $1 AND workspace_id = $9";
         const GROUP_DOC: &str =
             "UPDATE groups SET scim_doc = $2, scim_search = $3 WHERE id = $1 AND workspace_id = $4";
-        let user_schema = crate::scim::schema::ResourceSchema::user();
-        let group_schema = crate::scim::schema::ResourceSchema::group();
         let member_ids: Vec<Uuid> = doc.members.iter().map(|m| m.id).collect();
         let group_ids: Vec<Uuid> = doc.groups.iter().map(|g| g.id).collect();
         let grant_ids: Vec<Uuid> = doc.grants.iter().map(|g| g.id).collect();
@@ -340,7 +340,7 @@ impl Store {
                     .bind(m.external_id.as_deref())
                     .bind(m.scim_doc.as_ref().map(Json))
                     .bind(m.sso_exempt)
-                    .bind(m.scim_doc.as_ref().map(|d| Json(user_schema.search_document(d))))
+                    .bind(m.scim_doc.as_ref().map(|d| Json(search(DocumentKind::User, d))))
                     .bind(workspace.id)
                     .execute(&mut *tx)
                     .await
@@ -359,7 +359,7 @@ impl Store {
                 sqlx::query(GROUP_DOC)
                     .bind(g.id)
                     .bind(g.scim_doc.as_ref().map(Json))
-                    .bind(g.scim_doc.as_ref().map(|d| Json(group_schema.search_document(d))))
+                    .bind(g.scim_doc.as_ref().map(|d| Json(search(DocumentKind::Group, d))))
                     .bind(workspace.id)
                     .execute(&mut *tx)
                     .await?;

@@ -15,7 +15,10 @@ use sqlx::types::Json;
 use uuid::Uuid;
 
 use super::{in_transaction, member_emails::doc_email_keys, Store, StoreError};
-use crate::{domain::case_fold::fold_case, scim::schema::ResourceSchema};
+use crate::domain::{
+    case_fold::fold_case,
+    query::{DocumentKind, SearchDocument},
+};
 
 const SCIM_SEARCH: &str = "0009_scim_search";
 
@@ -64,7 +67,7 @@ fn new_keys(rows: &[(Uuid, Uuid, Option<&str>, Option<&str>)]) -> Vec<Option<Str
 
 impl Store {
     /// Runs the upgrades not recorded in `storage_upgrades` yet.
-    pub(super) async fn run_upgrades(&self) -> Result<(), StoreError> {
+    pub(super) async fn run_upgrades(&self, search: SearchDocument) -> Result<(), StoreError> {
         in_transaction!(self, tx => {
             let done: Option<(String,)> =
                 sqlx::query_as("SELECT name FROM storage_upgrades WHERE name = $1")
@@ -84,10 +87,9 @@ impl Store {
                         .map(|m| (m.0, m.1, m.2.as_deref(), m.3.as_deref()))
                         .collect::<Vec<_>>(),
                 );
-                let user = ResourceSchema::user();
                 for (m, key) in members.iter().zip(keys) {
                     let (id, ws, _, old_key, doc, email) = m;
-                    let search = doc.as_ref().map(|d| Json(user.search_document(&d.0)));
+                    let search = doc.as_ref().map(|d| Json(search(DocumentKind::User, &d.0)));
                     if search.is_some() || key.is_some() {
                         sqlx::query(
                             "UPDATE memberships SET scim_search = $2, \
@@ -127,10 +129,9 @@ impl Store {
                         .map(|g| (g.0, g.1, Some(g.2.as_str()), Some(g.3.as_str())))
                         .collect::<Vec<_>>(),
                 );
-                let group = ResourceSchema::group();
                 for (g, key) in groups.iter().zip(keys) {
                     let (id, _, _, old_key, doc) = g;
-                    let search = doc.as_ref().map(|d| Json(group.search_document(&d.0)));
+                    let search = doc.as_ref().map(|d| Json(search(DocumentKind::Group, &d.0)));
                     if search.is_some() || key.is_some() {
                         sqlx::query(
                             "UPDATE groups SET scim_search = $2, display_name_key = $3 WHERE id = $1",

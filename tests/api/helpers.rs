@@ -8,9 +8,9 @@
 use std::{path::PathBuf, sync::OnceLock};
 
 use gatehouse::{
+    app::Application,
     config::{LogFormat, Settings},
     domain::{Actor, NewWorkspace, TokenKind, Workspace},
-    http::Application,
     storage::Store,
 };
 use secrecy::ExposeSecret;
@@ -165,14 +165,14 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub db: TestDatabase,
     /// Stops the server and its background tasks (a process restart, for tests).
-    pub stopper: Option<gatehouse::http::Stopper>,
+    pub stopper: Option<gatehouse::app::Stopper>,
     /// The metrics listener, when the test asked for one.
     pub metrics_address: Option<String>,
 }
 
 /// Another Gatehouse instance over an existing test database (it does not own it).
 pub struct OtherInstance {
-    pub stopper: gatehouse::http::Stopper,
+    pub stopper: gatehouse::app::Stopper,
 }
 
 /// Starts another instance over `database_url` (restarts, several instances).
@@ -235,7 +235,9 @@ pub async fn spawn_app_with(
     let store = Store::connect(&settings.database_url, settings.database_max_connections)
         .await
         .expect("connect test database");
-    store.migrate().await.expect("migrate test database");
+    gatehouse::service::migrate(&store)
+        .await
+        .expect("migrate test database");
     let app = Application::build(settings.clone(), store.clone()).expect("bind test server");
     let address = format!("http://127.0.0.1:{}", app.port());
     let metrics_address = app

@@ -14,6 +14,7 @@ mod effective_grants;
 mod health;
 mod instances;
 mod invites;
+mod layers;
 mod legacy;
 mod migrations;
 mod outbound;

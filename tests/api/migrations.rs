@@ -151,7 +151,7 @@ mod upgrade_to_verified_domains {
         let store = gatehouse::storage::Store::connect(&db.url, 2)
             .await
             .unwrap();
-        store.migrate().await.unwrap();
+        gatehouse::service::migrate(&store).await.unwrap();
         let workspace_a = store.workspace_by_slug("a").await.unwrap().unwrap();
         let workspace_b = store.workspace_by_slug("b").await.unwrap().unwrap();
         assert_eq!(

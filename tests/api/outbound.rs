@@ -148,7 +148,7 @@ on_both_backends! {
         let workspace = app.store.workspace_by_slug("acme").await.unwrap().unwrap();
         let connection = app.store.sso_connections(workspace.id).await.unwrap().remove(0);
         let outbound = crate::sso_metadata::outbound();
-        assert!(gatehouse::saml::refresh::refresh_one(&app.store, &outbound, &connection).await.is_err());
+        assert!(gatehouse::service::sso::refresh_one(&app.store, &outbound, &connection).await.is_err());
         let (_, list) = app.get_json("/v1/workspaces/acme/sso/connections", &token).await;
         assert!(list["connections"][0]["refresh_error"].is_string());
         assert_no_leak(&list.to_string());

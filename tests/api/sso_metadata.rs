@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use gatehouse::{
     net::outbound::{Outbound, OutboundAllow},
-    saml::refresh,
+    service::sso as refresh,
 };
 use serde_json::json;
 use wiremock::{matchers::path, Mock, MockServer, ResponseTemplate};

@@ -425,7 +425,7 @@ async fn sqlite_to_postgres_keeps_every_decision() {
         .any(|g| matches!(g.subject, Subject::Group(_))));
 
     let target = Store::connect(&target_db.url, 5).await.unwrap();
-    target.migrate().await.unwrap();
+    gatehouse::service::migrate(&target).await.unwrap();
     let target_access = AccessService::new(target.clone());
     let import_ctx = ChangeContext {
         provenance: "import",
@@ -686,7 +686,7 @@ on_both_backends! {
         let good = access.export_workspace("acme").await.unwrap();
         let fresh = TestDatabase::create(backend_of(&app)).await.unwrap();
         let target = Store::connect(&fresh.url, 5).await.unwrap();
-        target.migrate().await.unwrap();
+        gatehouse::service::migrate(&target).await.unwrap();
         let target_access = AccessService::new(target.clone());
 
         let mut breakages: Vec<(&str, WorkspaceExport)> = Vec::new();

@@ -3,134 +3,13 @@
 //! rules), so that query builders only ever see known attributes, canonical
 //! names and values of the right type.
 
-use std::fmt;
-
-use chrono::{DateTime, FixedOffset};
+use chrono::DateTime;
 
 use super::ast::{AttrPath, CompareOp, Filter, PatchPath, Value};
 use super::error::FilterError;
-
-/// Attribute data types of RFC 7643 §2.3.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum AttrType {
-    /// §2.3.1 string.
-    String,
-    /// §2.3.2 boolean.
-    Boolean,
-    /// §2.3.3 decimal.
-    Decimal,
-    /// §2.3.4 integer.
-    Integer,
-    /// §2.3.5 dateTime.
-    DateTime,
-    /// §2.3.6 binary (base64).
-    Binary,
-    /// §2.3.7 reference.
-    Reference,
-    /// §2.3.8 complex.
-    Complex,
-}
-
-impl fmt::Display for AttrType {
-    /// The type name as spelt in RFC 7643 §7 (`"dateTime"`, …).
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            AttrType::String => "string",
-            AttrType::Boolean => "boolean",
-            AttrType::Decimal => "decimal",
-            AttrType::Integer => "integer",
-            AttrType::DateTime => "dateTime",
-            AttrType::Binary => "binary",
-            AttrType::Reference => "reference",
-            AttrType::Complex => "complex",
-        })
-    }
-}
-
-/// What the schema says about one attribute (RFC 7643 §7 attribute
-/// characteristics relevant to filtering).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct AttrInfo {
-    /// The data type (`type`).
-    pub attr_type: AttrType,
-    /// `caseExact`: whether string comparisons are case-sensitive
-    /// (RFC 7644 §3.4.2.2 applies it to every string operator).
-    pub case_exact: bool,
-    /// `multiValued`.
-    pub multi_valued: bool,
-}
-
-/// An attribute as the schema knows it: canonical path plus characteristics.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ResolvedAttr {
-    /// Canonical spelling of the path (as declared in the schema). For
-    /// value-path children it is the full `parent.sub` path.
-    pub path: AttrPath,
-    /// The attribute's characteristics.
-    pub info: AttrInfo,
-}
-
-/// Schema access supplied by the caller.
-///
-/// `lookup` receives a fully qualified path: at top level the path as
-/// written; inside a value path `parent.child` (using the parent's canonical
-/// name and URN); for a complex attribute compared without sub-attribute,
-/// `attr.value`. It **must match case-insensitively** (RFC 7643 §2.1 —
-/// attribute names and schema URIs are case-insensitive), must decide how a
-/// path without URN maps to the core schema or an extension, and returns the
-/// canonical path, which is what the typed tree carries.
-pub trait SchemaLookup {
-    /// Resolves `path`, or `None` when the attribute is unknown.
-    fn lookup(&self, path: &AttrPath) -> Option<ResolvedAttr>;
-}
-
-/// A comparison value checked against, and coerced to, the attribute's type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TypedValue {
-    /// For `string`, `reference` and `binary` attributes.
-    String(String),
-    /// For `integer` attributes.
-    Integer(i64),
-    /// For `decimal` attributes (integers are widened).
-    Decimal(f64),
-    /// For `boolean` attributes.
-    Boolean(bool),
-    /// For `dateTime` attributes: the string parsed as RFC 3339.
-    DateTime(DateTime<FixedOffset>),
-    /// `null`, only with `eq` / `ne`.
-    Null,
-}
-
-/// A validated filter: the shape of [`Filter`], with every attribute resolved
-/// and every value typed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TypedFilter {
-    /// A comparison on a non-complex attribute.
-    Compare {
-        /// The resolved attribute (for `emails co "x"`: `emails.value`).
-        attr: ResolvedAttr,
-        /// The operator, allowed for the attribute's type.
-        op: CompareOp,
-        /// The coerced value.
-        value: TypedValue,
-    },
-    /// `pr` on any attribute, complex ones included.
-    Present(ResolvedAttr),
-    /// Logical and.
-    And(Box<TypedFilter>, Box<TypedFilter>),
-    /// Logical or.
-    Or(Box<TypedFilter>, Box<TypedFilter>),
-    /// Logical not.
-    Not(Box<TypedFilter>),
-    /// A value filter on a complex attribute; paths inside are full
-    /// `parent.sub` paths.
-    ValuePath {
-        /// The complex attribute.
-        attr: ResolvedAttr,
-        /// The filter each of its values is tested with.
-        filter: Box<TypedFilter>,
-    },
-}
+pub use crate::domain::query::{
+    AttrInfo, AttrType, ResolvedAttr, SchemaLookup, TypedFilter, TypedValue,
+};
 
 /// A validated PATCH path (RFC 7644 §3.5.2).
 #[derive(Debug, Clone, PartialEq)]

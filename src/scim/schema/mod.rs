@@ -19,6 +19,7 @@ mod defs;
 pub(crate) mod doc;
 mod json;
 mod search;
+pub use search::search_document;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

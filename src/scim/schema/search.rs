@@ -10,6 +10,14 @@ use super::{find, AttributeDef, ResourceSchema};
 use crate::domain::case_fold::fold_case;
 use crate::scim::filter::AttrType;
 
+/// The search copy of a User or Group document ([`crate::domain::query::SearchDocument`]).
+pub fn search_document(kind: crate::domain::query::DocumentKind, doc: &Value) -> Value {
+    match kind {
+        crate::domain::query::DocumentKind::User => ResourceSchema::user().search_document(doc),
+        crate::domain::query::DocumentKind::Group => ResourceSchema::group().search_document(doc),
+    }
+}
+
 impl ResourceSchema {
     /// `doc` with the strings of its case-insensitive attributes folded; keys, structure and
     /// every other value unchanged (keys the schema does not know are kept as they are).

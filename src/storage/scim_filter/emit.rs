@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::scim::filter::CompareOp;
+use crate::domain::query::CompareOp;
 
 use super::target;
 use super::{Dialect, ScimTable, SqlBind, SqlFragment};

@@ -70,7 +70,7 @@ use sqlx::{
     Postgres, Sqlite,
 };
 
-use crate::scim::filter::{ResolvedAttr, TypedFilter};
+use crate::domain::query::{ResolvedAttr, TypedFilter};
 
 /// The SQL dialect to emit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

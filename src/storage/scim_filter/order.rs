@@ -1,6 +1,6 @@
 //! `sortBy` (RFC 7644 §3.4.2.3): the sort key of one attribute as a SQL expression.
 
-use crate::scim::filter::{AttrType, ResolvedAttr};
+use crate::domain::query::{AttrType, ResolvedAttr};
 
 use super::emit::{sqlite_instant, Builder, JsonLoc};
 use super::target::{self, Column, Purpose, Target};

@@ -1,7 +1,7 @@
 //! Where each SCIM attribute is stored: a column, the `group_members` table, or a path in the
 //! `scim_doc` JSON document (single values, or the elements of an array).
 
-use crate::scim::filter::{AttrType, ResolvedAttr};
+use crate::domain::query::{AttrType, ResolvedAttr};
 
 use super::ScimTable;
 

@@ -6,7 +6,7 @@ use chrono::{TimeZone, Utc};
 use super::emit::{like_pattern, sqlite_instant_text};
 use super::target::sqlite_path;
 use super::*;
-use crate::scim::filter::{AttrInfo, AttrPath, AttrType, CompareOp, TypedValue};
+use crate::domain::query::{AttrInfo, AttrPath, AttrType, CompareOp, TypedValue};
 
 fn attr(name: &str, sub: Option<&str>, attr_type: AttrType, case_exact: bool) -> ResolvedAttr {
     ResolvedAttr {

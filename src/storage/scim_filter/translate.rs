@@ -4,7 +4,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 
 use crate::domain::case_fold::fold_case;
-use crate::scim::filter::{AttrType, CompareOp, ResolvedAttr, TypedFilter, TypedValue};
+use crate::domain::query::{AttrType, CompareOp, ResolvedAttr, TypedFilter, TypedValue};
 
 use super::emit::{like_pattern, sqlite_instant_millis, sqlite_instant_text, Builder, JsonLoc};
 use super::target::{self, CaseMode, Column, Purpose, Target, ValuePathKind};
