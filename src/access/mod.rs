@@ -7,7 +7,9 @@
 //!   [`Snapshot`] and kept current with [`Change`]s, answering `check`,
 //!   `explain`, `list_resources`, `list_subjects` and `permissions`;
 //! - [`GrantError`]: validation of new grants;
-//! - [`legacy`]: planner for migrating legacy role assignments.
+//! - [`legacy`]: planner for migrating legacy role assignments;
+//! - [`values`]: the edge values (email, role key, resource type), checked once where they
+//!   enter.
 //!
 //! Everything here is pure (no I/O).
 
@@ -20,6 +22,7 @@ pub mod model;
 mod outcome;
 mod slots;
 mod validate;
+pub mod values;
 
 #[cfg(test)]
 mod bench;
@@ -34,3 +37,4 @@ pub use model::{
 };
 pub use outcome::{DenyReason, EffectiveRole, Explanation, ResourceList, Through, Via};
 pub use validate::GrantError;
+pub use values::{Email, InvalidValue, NewResource, ResourceType, RoleKey, RESOURCE_TYPES};

@@ -1,5 +1,5 @@
 //! Liveness (`/healthz`: the process answers) and readiness (`/readyz`: not draining, and the
-//! database answers within two seconds, with its schema version), the API's OpenAPI document, and the SCIM notes that
+//! database answers within two seconds, with its schema version), and the SCIM notes that
 //! ServiceProviderConfig's `documentationUri` points at (`docs/scim.md`).
 
 use std::time::Duration;
@@ -12,7 +12,6 @@ use super::AppState;
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/healthz", web::get().to(healthz))
         .route("/readyz", web::get().to(readyz))
-        .route("/v1/openapi.json", web::get().to(openapi))
         .route(crate::scim::DOC_PATH, web::get().to(scim_doc));
 }
 
@@ -23,15 +22,6 @@ async fn scim_doc() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/markdown; charset=utf-8")
         .body(SCIM_DOC)
-}
-
-/// The OpenAPI description of the admin and access API (kept beside the routes it describes).
-pub const OPENAPI: &str = include_str!("openapi.json");
-
-async fn openapi() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(OPENAPI)
 }
 
 async fn healthz() -> HttpResponse {

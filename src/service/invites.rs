@@ -6,9 +6,11 @@ use rand::RngCore;
 use secrecy::{ExposeSecret, SecretString};
 use uuid::Uuid;
 
-use super::{normalise_email, AccessService, ServiceError};
+use super::{AccessService, ServiceError};
 use crate::{
-    access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, ResourceRef, Subject},
+    access::{
+        Change, Email, Grant, GrantOrigin, Member, MemberKey, MemberKind, ResourceRef, Subject,
+    },
     domain::{token::digest, workspace::email_domain, Actor, Workspace},
     storage::{AuditedChange, ChangeContext, Invite, InviteGrant, SideWrite},
 };
@@ -37,7 +39,7 @@ impl AccessService {
         request: InviteRequest,
         ctx: &ChangeContext,
     ) -> Result<(Invite, SecretString), ServiceError> {
-        let email = normalise_email(&request.email)?;
+        let email = Email::parse(&request.email)?.into_string();
         let days = request.expires_in_days.unwrap_or(DEFAULT_INVITE_DAYS);
         if !(1..=MAX_INVITE_DAYS).contains(&days) {
             return Err(ServiceError::Invalid(format!(

@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use uuid::Uuid;
 
-use super::{normalise_email, AccessService, ServiceError};
+use super::{AccessService, ServiceError};
 use crate::{
     access::{
         legacy::{self, LegacyAssignment},
-        Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, Resource, Scope, Subject,
+        Change, Email, Grant, GrantOrigin, Member, MemberKey, MemberKind, Resource, Scope, Subject,
     },
     domain::Workspace,
     storage::ChangeContext,
@@ -53,7 +53,7 @@ impl AccessService {
         let mut ix = self.read(workspace, None, |ix| ix.clone()).await?;
         let mut by_email: BTreeMap<String, Vec<LegacyAssignment>> = BTreeMap::new();
         for a in assignments {
-            let email = normalise_email(&a.email)?;
+            let email = Email::parse(&a.email)?.into_string();
             by_email
                 .entry(email.to_lowercase())
                 .or_default()
@@ -74,7 +74,7 @@ impl AccessService {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ServiceError::Invalid(e.to_string()))?;
             let target = legacy::merge(targets);
-            let email = normalise_email(&lines[0].email)?;
+            let email = Email::parse(&lines[0].email)?.into_string();
             let member = match ix.find_member(&MemberKey::Email(key.clone())).cloned() {
                 Some(m) if m.kind == MemberKind::Member && target.kind == MemberKind::Owner => {
                     let upgraded = Member {

@@ -27,21 +27,13 @@ pub use cache::{AccessCache, CacheError};
 
 use crate::{
     access::{
-        Change, Grant, GrantError, GrantOrigin, GroupInfo, Member, MemberKey, MemberKind,
-        MemberSource, Resource, ResourceRef, Scope, Subject, WorkspaceIndex,
+        Change, Email, Grant, GrantError, GrantOrigin, GroupInfo, InvalidValue, Member, MemberKey,
+        MemberKind, MemberSource, NewResource, ResourceRef, ResourceType, RoleKey, Scope, Subject,
+        WorkspaceIndex,
     },
     domain::{Actor, Workspace},
     storage::{AuditedChange, ChangeContext, SideWrite, Store, StoreError},
 };
-
-/// Resource types other services may register.
-pub const RESOURCE_TYPES: [&str; 5] = [
-    "source",
-    "destination",
-    "warehouse",
-    "tracking_plan",
-    "personas_space",
-];
 
 /// Why an operation was refused.
 #[derive(Debug, thiserror::Error)]
@@ -60,6 +52,12 @@ pub enum ServiceError {
     Cache(#[from] CacheError),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+impl From<InvalidValue> for ServiceError {
+    fn from(err: InvalidValue) -> Self {
+        ServiceError::Invalid(err.0)
+    }
 }
 
 /// The access model's operations over one store and this instance's cache.
@@ -166,19 +164,13 @@ impl AccessService {
     pub async fn register_resource(
         &self,
         workspace: &Workspace,
-        resource: Resource,
+        resource: NewResource,
         ctx: &ChangeContext,
     ) -> Result<i64, ServiceError> {
-        if !RESOURCE_TYPES.contains(&resource.resource_type.as_str()) {
-            return Err(ServiceError::Invalid(format!(
-                "unknown resource type {:?} (one of {})",
-                resource.resource_type,
-                RESOURCE_TYPES.join(", ")
-            )));
-        }
+        let is_destination = resource.resource_type == ResourceType::DESTINATION;
+        let resource = resource.into_resource();
         check_text("id", &resource.id)?;
         check_text("name", &resource.name)?;
-        let is_destination = resource.resource_type == "destination";
         let (parent_ok, before) = self
             .read(workspace, None, |ix| {
                 let parent_ok = match &resource.parent {
@@ -270,11 +262,11 @@ impl AccessService {
     pub async fn add_member(
         &self,
         workspace: &Workspace,
-        email: &str,
+        email: &Email,
         kind: MemberKind,
         ctx: &ChangeContext,
     ) -> Result<(Member, i64), ServiceError> {
-        let email = normalise_email(email)?;
+        let email = email.as_str().to_string();
         let existing = self
             .read(workspace, None, |ix| {
                 ix.find_member(&MemberKey::Email(email.clone())).cloned()
@@ -299,13 +291,14 @@ impl AccessService {
         Ok((member, revision))
     }
 
-    /// Changes a member's kind or active flag.
+    /// Changes a member's kind, active flag and Require-SSO exemption, in one transaction.
     pub async fn update_member(
         &self,
         workspace: &Workspace,
         key: &str,
         kind: Option<MemberKind>,
         active: Option<bool>,
+        sso_exempt: Option<bool>,
         ctx: &ChangeContext,
     ) -> Result<(Member, i64), ServiceError> {
         let before = self.member(workspace, key).await?;
@@ -314,17 +307,34 @@ impl AccessService {
             active: active.unwrap_or(before.active),
             ..before.clone()
         };
-        if after == before {
-            let revision = self.cache.catch_up(workspace.id).await?;
-            return Ok((after, revision));
-        }
-        let change = AuditedChange {
-            change: Change::MemberUpserted {
-                member: after.clone(),
-            },
-            before: serde_json::to_value(&before).ok(),
+        let changes = if after == before {
+            Vec::new()
+        } else {
+            vec![AuditedChange {
+                change: Change::MemberUpserted {
+                    member: after.clone(),
+                },
+                before: serde_json::to_value(&before).ok(),
+            }]
         };
-        let revision = self.commit(workspace, vec![change], ctx).await?;
+        let side_writes: Vec<SideWrite> = sso_exempt
+            .map(|exempt| SideWrite::SsoExempt {
+                membership_id: before.id,
+                exempt,
+                audit: crate::domain::NewAuditEntry::new(
+                    workspace.id,
+                    &ctx.actor,
+                    "member.sso_exempt",
+                    format!("member:{}", before.id),
+                    ctx.request_id.as_deref(),
+                )
+                .after(Some(serde_json::json!({ "sso_exempt": exempt }))),
+            })
+            .into_iter()
+            .collect();
+        let revision = self
+            .commit_with(workspace, changes, ctx, &side_writes)
+            .await?;
         Ok((after, revision))
     }
 
@@ -433,7 +443,7 @@ impl AccessService {
         &self,
         workspace: &Workspace,
         subject: Subject,
-        role: &str,
+        role: RoleKey,
         scope: Scope,
         origin: GrantOrigin,
         ctx: &ChangeContext,
@@ -447,13 +457,13 @@ impl AccessService {
             if !subject_exists {
                 return Err(ServiceError::NotFound("grant subject".into()));
             }
-            Ok(ix.validate_grant(role, &scope, allow_owner)?)
+            Ok(ix.validate_grant(role.as_str(), &scope, allow_owner)?)
         })
         .await??;
         let grant = Grant {
             id: Uuid::now_v7(),
             subject,
-            role: role.to_string(),
+            role: role.as_str().to_string(),
             scope,
             origin,
         };
@@ -496,19 +506,4 @@ pub async fn migrate(store: &Store) -> Result<(), StoreError> {
 /// about people elsewhere.
 pub fn needs_consent(workspace: &Workspace, email: &str, actor: &Actor) -> bool {
     !matches!(actor, Actor::Cli) && !workspace.is_authority_for(email)
-}
-
-/// Trims and sanity-checks an email address (the IdP is the authority on its validity).
-pub fn normalise_email(email: &str) -> Result<String, ServiceError> {
-    let email = email.trim();
-    let valid = email.len() <= 320
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && matches!(email.split_once('@'), Some((local, domain)) if !local.is_empty() && domain.contains('.') && !domain.contains('@'));
-    if valid {
-        Ok(email.to_string())
-    } else {
-        Err(ServiceError::Invalid(format!(
-            "{email:?} is not an email address"
-        )))
-    }
 }

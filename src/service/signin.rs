@@ -16,7 +16,7 @@ use crate::{
         Actor, Workspace,
     },
     saml::{verify::VerifiedAssertion, SamlError},
-    service::{normalise_email, AccessService},
+    service::AccessService,
     storage::{AuditedChange, ChangeContext, Store},
 };
 
@@ -45,7 +45,8 @@ fn email_of(
                 SamlError::Rejected(format!("the assertion has no {attribute} attribute"))
             })?,
     };
-    normalise_email(&raw)
+    crate::access::Email::parse(&raw)
+        .map(crate::access::Email::into_string)
         .map_err(|_| SamlError::Rejected("the assertion does not name an email".into()))
 }
 

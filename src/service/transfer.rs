@@ -8,9 +8,11 @@ use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 
-use super::{check_text, normalise_email, AccessService, ServiceError, RESOURCE_TYPES};
+use super::{check_text, AccessService, ServiceError};
 use crate::{
-    access::{GrantError, ResourceRef, Scope, Snapshot, Subject, WorkspaceIndex},
+    access::{
+        Email, GrantError, ResourceRef, ResourceType, Scope, Snapshot, Subject, WorkspaceIndex,
+    },
     domain::{
         transfer::{WorkspaceExport, EXPORT_FORMAT},
         NewWorkspace, Workspace,
@@ -101,8 +103,9 @@ pub fn validate(mut doc: WorkspaceExport) -> Result<WorkspaceExport, ServiceErro
     let mut emails = HashSet::new();
     let mut user_names = HashSet::new();
     for m in &mut doc.members {
-        m.email =
-            normalise_email(&m.email).map_err(|e| invalid(format!("member {}: {e}", m.id)))?;
+        m.email = Email::parse(&m.email)
+            .map_err(|e| invalid(format!("member {}: {e}", m.id)))?
+            .into_string();
         if !member_ids.insert(m.id) {
             return Err(invalid(format!("member id {} appears twice", m.id)));
         }
@@ -152,12 +155,7 @@ pub fn validate(mut doc: WorkspaceExport) -> Result<WorkspaceExport, ServiceErro
 
     let mut resources: HashMap<ResourceRef, bool> = HashMap::new(); // ref → is a source
     for r in &doc.resources {
-        if !RESOURCE_TYPES.contains(&r.resource_type.as_str()) {
-            return Err(invalid(format!(
-                "unknown resource type {:?}",
-                r.resource_type
-            )));
-        }
+        ResourceType::parse(&r.resource_type).map_err(|e| invalid(e.to_string()))?;
         check_text("resource id", &r.id).map_err(|e| invalid(e.to_string()))?;
         check_text("resource name", &r.name).map_err(|e| invalid(e.to_string()))?;
         if resources

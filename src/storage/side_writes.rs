@@ -25,6 +25,12 @@ pub enum SideWrite {
     /// The person's account takes a new address (its sign-in identity everywhere): the
     /// workspace holding both the old and the new address's domain renamed its User.
     RenameAccount { membership_id: Uuid, email: String },
+    /// Whether a member is exempt from Require SSO, with its audit row.
+    SsoExempt {
+        membership_id: Uuid,
+        exempt: bool,
+        audit: crate::domain::NewAuditEntry,
+    },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
         membership_id: Uuid,
@@ -100,6 +106,25 @@ macro_rules! write_side {
                          account, sign in to accept",
                     )
                 })?;
+            }
+            SideWrite::SsoExempt {
+                membership_id,
+                exempt,
+                audit,
+            } => {
+                let changed = sqlx::query(
+                    "UPDATE memberships SET sso_exempt = $3 WHERE id = $1 AND workspace_id = $2",
+                )
+                .bind(membership_id)
+                .bind(ws)
+                .bind(*exempt)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                if changed != 1 {
+                    return Err(StoreError::NotFound(format!("member {membership_id}")));
+                }
+                $crate::storage::audit::append_audit!(&mut *$tx, audit)?;
             }
             SideWrite::RenameAccount {
                 membership_id,

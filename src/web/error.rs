@@ -21,6 +21,9 @@ pub enum ApiError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// An `If-Match` precondition failed (412).
+    #[error("{0}")]
+    PreconditionFailed(String),
     #[error("request body is larger than the limit of {0} bytes")]
     PayloadTooLarge(usize),
     #[error("{0}")]
@@ -49,6 +52,7 @@ impl ApiError {
             Self::Forbidden(_) => "forbidden",
             Self::NotFound(_) => "not_found",
             Self::Conflict(_) => "conflict",
+            Self::PreconditionFailed(_) => "precondition_failed",
             Self::PayloadTooLarge(_) => "payload_too_large",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
@@ -64,6 +68,7 @@ impl ResponseError for ApiError {
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed(_) => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -94,10 +99,22 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::NotFound(what),
             StoreError::Conflict(msg) | StoreError::Duplicate(msg) => Self::Conflict(msg),
             StoreError::Invalid(msg) => Self::BadRequest(msg),
-            StoreError::PreconditionFailed(msg) => Self::Conflict(msg),
+            StoreError::PreconditionFailed(msg) => Self::PreconditionFailed(msg),
             StoreError::InvalidFilter(msg) => Self::BadRequest(msg),
             other => Self::Internal(other.into()),
         }
+    }
+}
+
+impl From<crate::access::InvalidValue> for ApiError {
+    fn from(err: crate::access::InvalidValue) -> Self {
+        Self::BadRequest(err.0)
+    }
+}
+
+impl From<crate::access::GrantError> for ApiError {
+    fn from(err: crate::access::GrantError) -> Self {
+        Self::BadRequest(err.to_string())
     }
 }
 
@@ -109,7 +126,7 @@ impl From<crate::service::ServiceError> for ApiError {
             E::Invalid(msg) => Self::BadRequest(msg),
             E::Conflict(msg) => Self::Conflict(msg),
             E::Forbidden(msg) => Self::Forbidden(msg),
-            E::Grant(e) => Self::BadRequest(e.to_string()),
+            E::Grant(e) => e.into(),
             E::Cache(CacheError::RevisionAhead { asked, latest }) => Self::BadRequest(format!(
                 "revision {asked} is newer than the workspace's latest revision {latest}"
             )),

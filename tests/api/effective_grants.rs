@@ -44,8 +44,8 @@ async fn effective_grants_agrees_with_the_evaluator_on_random_populations() {
             access
                 .register_resource(
                     &workspace,
-                    gatehouse::access::Resource {
-                        resource_type: "source".into(),
+                    gatehouse::access::NewResource {
+                        resource_type: gatehouse::access::ResourceType::parse("source").unwrap(),
                         id: id.clone(),
                         name: id.clone(),
                         parent: None,
@@ -63,7 +63,12 @@ async fn effective_grants_agrees_with_the_evaluator_on_random_populations() {
                 MemberKind::Member
             };
             let (m, _) = access
-                .add_member(&workspace, &format!("p{i}@example.com"), kind, &ctx)
+                .add_member(
+                    &workspace,
+                    &gatehouse::access::Email::parse(&format!("p{i}@example.com")).unwrap(),
+                    kind,
+                    &ctx,
+                )
                 .await
                 .unwrap();
             members.push(m);
@@ -105,12 +110,19 @@ async fn effective_grants_agrees_with_the_evaluator_on_random_populations() {
             };
             // Duplicates are refused; that is fine for a random population.
             let _ = access
-                .add_grant(&workspace, subject, role, scope, GrantOrigin::Manual, &ctx)
+                .add_grant(
+                    &workspace,
+                    subject,
+                    gatehouse::access::RoleKey::parse(role).unwrap(),
+                    scope,
+                    GrantOrigin::Manual,
+                    &ctx,
+                )
                 .await;
         }
         for m in members.iter().skip(3).filter(|_| rng.gen_bool(0.2)) {
             access
-                .update_member(&workspace, &m.id.to_string(), None, Some(false), &ctx)
+                .update_member(&workspace, &m.id.to_string(), None, Some(false), None, &ctx)
                 .await
                 .unwrap();
         }

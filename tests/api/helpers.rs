@@ -299,7 +299,7 @@ impl TestApp {
         let (member, _) = access
             .add_member(
                 &workspace,
-                email,
+                &gatehouse::access::Email::parse(email).unwrap(),
                 gatehouse::access::MemberKind::Member,
                 &ctx,
             )

@@ -5,6 +5,7 @@ mod dns_support;
 mod helpers;
 
 mod access;
+mod api_contract;
 mod bridge;
 mod cli;
 mod cli_members;

@@ -114,7 +114,7 @@ async fn populate(app: &TestApp, slug: &str, rng: &mut StdRng, scale: &Scale) ->
     }
     for r in &resources {
         access
-            .register_resource(&workspace, r.clone(), &ctx)
+            .register_resource(&workspace, r.clone().try_into().unwrap(), &ctx)
             .await
             .unwrap();
     }
@@ -134,7 +134,12 @@ async fn populate(app: &TestApp, slug: &str, rng: &mut StdRng, scale: &Scale) ->
             format!("person{i}@example.com")
         };
         let (m, _) = access
-            .add_member(&workspace, &email, kind, &ctx)
+            .add_member(
+                &workspace,
+                &gatehouse::access::Email::parse(&email).unwrap(),
+                kind,
+                &ctx,
+            )
             .await
             .unwrap();
         members.push(m.id);
@@ -160,7 +165,7 @@ async fn populate(app: &TestApp, slug: &str, rng: &mut StdRng, scale: &Scale) ->
     for (i, id) in members.iter().enumerate().skip(1) {
         if i == 1 || i % 12 == 5 || rng.gen_bool(0.05) {
             access
-                .update_member(&workspace, &id.to_string(), None, Some(false), &ctx)
+                .update_member(&workspace, &id.to_string(), None, Some(false), None, &ctx)
                 .await
                 .unwrap();
         }
@@ -250,7 +255,7 @@ async fn populate(app: &TestApp, slug: &str, rng: &mut StdRng, scale: &Scale) ->
                     .add_grant(
                         &workspace,
                         subject,
-                        role.key,
+                        gatehouse::access::RoleKey::parse(role.key).unwrap(),
                         scope.clone(),
                         GrantOrigin::Manual,
                         &ctx,
@@ -275,7 +280,14 @@ async fn populate(app: &TestApp, slug: &str, rng: &mut StdRng, scale: &Scale) ->
         let subject = random_subject(rng);
         let origin = *origins.choose(rng).unwrap();
         let result = access
-            .add_grant(&workspace, subject, role.key, scope, origin, &ctx)
+            .add_grant(
+                &workspace,
+                subject,
+                gatehouse::access::RoleKey::parse(role.key).unwrap(),
+                scope,
+                origin,
+                &ctx,
+            )
             .await;
         granted += usize::from(result.is_ok());
     }
@@ -739,7 +751,7 @@ on_both_backends! {
             .await
             .unwrap();
         let (elsewhere, _) = target_access
-            .add_member(&other, &good.members[3].email, MemberKind::Member, &ctx())
+            .add_member(&other, &gatehouse::access::Email::parse(&good.members[3].email).unwrap(), MemberKind::Member, &ctx())
             .await
             .unwrap();
         let existing = target.membership_account(other.id, elsewhere.id).await.unwrap().unwrap();

@@ -5,7 +5,9 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
+use utoipa::ToSchema;
 
+use super::views::ErrorEnvelope;
 use crate::access::{MemberKey, ResourceList, ResourceRef, WorkspaceIndex};
 use crate::web::{ApiError, AppState, Caller};
 
@@ -15,31 +17,10 @@ pub const MAX_BATCH: usize = 1_000;
 const DEFAULT_PAGE: usize = 1_000;
 const MAX_PAGE: usize = 10_000;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/workspaces/{slug}/access/check", web::post().to(check))
-        .route(
-            "/workspaces/{slug}/access/check-batch",
-            web::post().to(check_batch),
-        )
-        .route("/workspaces/{slug}/access/explain", web::post().to(explain))
-        .route(
-            "/workspaces/{slug}/access/resources",
-            web::post().to(resources),
-        )
-        .route(
-            "/workspaces/{slug}/access/subjects",
-            web::post().to(subjects),
-        )
-        .route(
-            "/workspaces/{slug}/users/{member}/permissions",
-            web::get().to(permissions),
-        );
-}
-
 /// The resource of a question; `id` may be omitted for `<type>.create`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResourceArg {
+pub struct ResourceArg {
     #[serde(rename = "type")]
     resource_type: String,
     #[serde(default)]
@@ -67,9 +48,9 @@ async fn with_index<R>(
         .map_err(crate::service::ServiceError::from)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct CheckRequest {
+pub struct CheckRequest {
     /// Membership id or email…
     user: Option<String>,
     /// …or the session token of a signed-in browser (the Require-SSO rule applies).
@@ -79,17 +60,17 @@ struct CheckRequest {
     at_least_revision: Option<i64>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchItem {
+pub struct BatchItem {
     user: String,
     action: String,
     resource: ResourceArg,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct BatchRequest {
+pub struct BatchRequest {
     checks: Vec<BatchItem>,
     at_least_revision: Option<i64>,
 }
@@ -146,7 +127,13 @@ async fn asker(
     }
 }
 
-async fn check(
+/// May this member (or signed-in session) do this action on this resource?
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/access/check", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = CheckRequest,
+    responses((status = 200, description = "`{allowed, revision}`", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn check(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CheckRequest>,
@@ -172,7 +159,13 @@ async fn check(
     Ok(HttpResponse::Ok().json(json!({ "allowed": allowed, "revision": revision })))
 }
 
-async fn check_batch(
+/// Many checks at one revision.
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/access/check-batch", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = BatchRequest,
+    responses((status = 200, description = "`{results: [bool], revision}` (at most 1,000 checks)", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn check_batch(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<BatchRequest>,
@@ -206,7 +199,13 @@ async fn check_batch(
     Ok(HttpResponse::Ok().json(json!({ "results": results, "revision": revision })))
 }
 
-async fn explain(
+/// A check and the grants behind its answer.
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/access/explain", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = CheckRequest,
+    responses((status = 200, description = "`{allowed, reason, via: [the grants and rules that decide], revision}`", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn explain(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<CheckRequest>,
@@ -243,9 +242,9 @@ async fn explain(
     Ok(HttpResponse::Ok().json(answer))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct ResourcesRequest {
+pub struct ResourcesRequest {
     user: String,
     action: String,
     resource_type: String,
@@ -270,7 +269,13 @@ fn page(
     (ids[start..end].to_vec(), next)
 }
 
-async fn resources(
+/// The instances of a type a member may act on (`all` when every current and future one).
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/access/resources", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = ResourcesRequest,
+    responses((status = 200, description = "`{all, ids, next_cursor, revision}`: the instances the user may act on", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn resources(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<ResourcesRequest>,
@@ -297,9 +302,9 @@ async fn resources(
     Ok(HttpResponse::Ok().json(body_json))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SubjectsRequest {
+pub struct SubjectsRequest {
     action: String,
     resource: ResourceArg,
     cursor: Option<String>,
@@ -307,7 +312,13 @@ struct SubjectsRequest {
     at_least_revision: Option<i64>,
 }
 
-async fn subjects(
+/// The members who may act on a resource.
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/access/subjects", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = SubjectsRequest,
+    responses((status = 200, description = "`{members, next_cursor, revision}`: the memberships that may act on the resource", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn subjects(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<SubjectsRequest>,
@@ -329,7 +340,13 @@ async fn subjects(
     })))
 }
 
-async fn permissions(
+/// Everything a member may do.
+#[utoipa::path(get, path = "/v1/workspaces/{slug}/users/{member}/permissions", tag = "access",
+    params(("slug" = String, Path, description = "workspace slug"),
+        ("member" = String, Path, description = "membership id or email")),
+    responses((status = 200, description = "`{member, roles, revision}`", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn permissions(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<(String, String)>,

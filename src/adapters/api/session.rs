@@ -4,13 +4,17 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use super::views::ErrorEnvelope;
 use crate::web::{sessions, ApiError, AppState};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/session", web::get().to(session_info));
-}
-
-async fn session_info(
+/// The signed-in browser's session (cookie `gatehouse_session`).
+#[utoipa::path(get, path = "/v1/session", tag = "session",
+    responses((status = 200,
+            description = "`{account_id, email, method, signed_in_workspace, expires_at, csrf_token, workspaces: [{id, slug, kind, active}]}`",
+            body = Object),
+        (status = 401, body = ErrorEnvelope)),
+    security(("session" = [])))]
+pub async fn session(
     state: web::Data<AppState>,
     signed_in: sessions::SignedIn,
 ) -> Result<HttpResponse, ApiError> {

@@ -3,34 +3,31 @@
 //! left and when a refresh last changed the certificates.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 
+use super::{
+    paging::{created, page, PageQuery},
+    views::ErrorEnvelope,
+};
 use crate::{
     saml::SamlError,
     service::sso as refresh,
     web::{ApiError, AppState, Caller},
 };
 
-/// The connection routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route(
-        "/workspaces/{slug}/sso/connections",
-        web::post().to(create_connection),
-    )
-    .route(
-        "/workspaces/{slug}/sso/connections",
-        web::get().to(list_connections),
-    );
-}
-
-#[derive(Deserialize)]
+/// A connection to make: the IdP's metadata, inline or by URL (exactly one), and options.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct NewConnection {
-    metadata_xml: Option<String>,
-    metadata_url: Option<String>,
+pub struct NewConnection {
+    pub metadata_xml: Option<String>,
+    /// An `https://` URL on a public address, fetched now and refreshed daily.
+    pub metadata_url: Option<String>,
+    /// `{groups_attribute, email_attribute, …}` (see the README's SSO section).
     #[serde(flatten)]
-    options: refresh::ConnectionOptions,
+    #[schema(value_type = Object)]
+    pub options: refresh::ConnectionOptions,
 }
 
 fn connection_json(c: &crate::domain::sso::SsoConnection) -> serde_json::Value {
@@ -43,7 +40,14 @@ fn connection_json(c: &crate::domain::sso::SsoConnection) -> serde_json::Value {
     value
 }
 
-async fn create_connection(
+/// Connects an identity provider.
+#[utoipa::path(post, path = "/v1/workspaces/{slug}/sso/connections", tag = "sso",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = NewConnection,
+    responses((status = 201, description = "the connection, with each certificate's `not_after` and `days_left`",
+            body = Object, headers(("Location" = String))),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn create(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<NewConnection>,
@@ -66,20 +70,63 @@ async fn create_connection(
         SamlError::Storage(msg) => ApiError::Internal(anyhow::anyhow!(msg)),
         other => ApiError::BadRequest(other.to_string()),
     })?;
-    Ok(HttpResponse::Created().json(connection_json(&connection)))
+    let location = format!(
+        "/v1/workspaces/{}/sso/connections/{}",
+        workspace.slug, connection.id
+    );
+    Ok(created(location, &connection_json(&connection)))
 }
 
-async fn list_connections(
+/// One IdP connection.
+#[utoipa::path(get, path = "/v1/workspaces/{slug}/sso/connections/{id}", tag = "sso",
+    params(("slug" = String, Path, description = "workspace slug"),
+        ("id" = uuid::Uuid, Path, description = "connection id")),
+    responses((status = 200, description = "the connection, with each certificate's `not_after` and `days_left`",
+            body = Object),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn get(
     state: web::Data<AppState>,
     caller: Caller,
+    path: web::Path<(String, uuid::Uuid)>,
 ) -> Result<HttpResponse, ApiError> {
-    let workspace = &caller.workspace;
-    let connections: Vec<_> = state
+    let (_, id) = path.into_inner();
+    let connection = state
         .store
-        .sso_connections(workspace.id)
+        .sso_connections(caller.workspace.id)
         .await?
-        .iter()
-        .map(connection_json)
-        .collect();
-    Ok(HttpResponse::Ok().json(json!({ "connections": connections })))
+        .into_iter()
+        .find(|c| c.id == id)
+        .ok_or_else(|| ApiError::NotFound(format!("SSO connection {id}")))?;
+    Ok(HttpResponse::Ok().json(connection_json(&connection)))
+}
+
+/// A page of connections, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ConnectionPage {
+    /// Each connection with its certificates' `not_after` and `days_left`.
+    #[schema(value_type = Vec<Object>)]
+    pub connections: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// Lists the workspace's IdP connections.
+#[utoipa::path(get, path = "/v1/workspaces/{slug}/sso/connections", tag = "sso",
+    params(("slug" = String, Path, description = "workspace slug"), PageQuery),
+    responses((status = 200, body = ConnectionPage), (status = 404, body = ErrorEnvelope)))]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: Caller,
+    paging: web::Query<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let mut connections = state.store.sso_connections(caller.workspace.id).await?;
+    connections.sort_by_key(|c| (c.created_at, c.id));
+    let key = |c: &crate::domain::sso::SsoConnection| {
+        format!("{}\u{0}{}", c.created_at.to_rfc3339(), c.id)
+    };
+    let (connections, next_cursor) = page(connections, key, &paging)?;
+    Ok(HttpResponse::Ok().json(ConnectionPage {
+        connections: connections.iter().map(connection_json).collect(),
+        next_cursor,
+    }))
 }

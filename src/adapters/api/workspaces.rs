@@ -1,20 +1,24 @@
 //! `/v1/workspaces/{slug}`: the workspace itself and its audit log.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use crate::web::{ApiError, AppState, Caller};
+use super::{
+    paging::{number_page, PageQuery},
+    views::ErrorEnvelope,
+};
+use crate::{
+    domain::AuditEntry,
+    web::{ApiError, AppState, Caller},
+};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/workspaces/{slug}", web::get().to(get_workspace))
-        .route("/workspaces/{slug}", web::patch().to(update_workspace))
-        .route("/workspaces/{slug}/audit", web::get().to(audit_log));
-}
-
-async fn get_workspace(
-    state: web::Data<AppState>,
-    caller: Caller,
-) -> Result<HttpResponse, ApiError> {
+/// The workspace: `{id, slug, name, settings, products, revision, created_at, …}`.
+#[utoipa::path(get, path = "/v1/workspaces/{slug}", tag = "workspaces",
+    params(("slug" = String, Path, description = "workspace slug")),
+    responses((status = 200, description = "the workspace", body = Object),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn get(state: web::Data<AppState>, caller: Caller) -> Result<HttpResponse, ApiError> {
     let workspace = state
         .store
         .workspace_fresh(&caller.workspace.slug)
@@ -23,42 +27,83 @@ async fn get_workspace(
     Ok(HttpResponse::Ok().json(workspace))
 }
 
-#[derive(Deserialize)]
-struct AuditQuery {
-    #[serde(default)]
-    after: i64,
-    limit: Option<i64>,
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditQuery {
+    /// Entries per page (1 to 1,000; default 100).
+    pub limit: Option<usize>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+    /// Entries after this id (the older parameter, kept one release; `cursor` wins).
+    pub after: Option<i64>,
 }
 
-async fn audit_log(
+/// A page of the audit log, oldest first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    /// `[{id, at, actor, action, target, before, after, request_id}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<AuditEntry>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+    /// The last entry's id (deprecated with `after`; kept one release).
+    #[schema(deprecated)]
+    pub next_after: Option<i64>,
+}
+
+/// Every recorded change of the workspace.
+#[utoipa::path(get, path = "/v1/workspaces/{slug}/audit", tag = "workspaces",
+    params(("slug" = String, Path, description = "workspace slug"), AuditQuery),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorEnvelope),
+        (status = 404, body = ErrorEnvelope)))]
+pub async fn audit(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(100).clamp(1, 1000);
-    let entries = state
+    let query = query.into_inner();
+    let paging = PageQuery {
+        limit: query.limit,
+        cursor: query.cursor,
+    };
+    let after = paging.after_number(query.after)?;
+    let limit = paging.limit();
+    let rows = state
         .store
-        .audit_entries(caller.workspace.id, query.after, limit)
+        .audit_entries(caller.workspace.id, after, limit as i64 + 1)
         .await?;
+    let (entries, next_cursor) = number_page(rows, limit, |e| e.id);
     let next_after = entries.last().map(|e| e.id);
-    Ok(HttpResponse::Ok().json(serde_json::json!({
-        "entries": entries,
-        "next_after": next_after,
-    })))
+    Ok(HttpResponse::Ok().json(AuditPage {
+        entries,
+        next_cursor,
+        next_after,
+    }))
 }
 
-#[derive(Deserialize)]
+/// What a workspace update may change.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct WorkspacePatch {
-    settings: Option<crate::domain::WorkspaceSettings>,
+pub struct WorkspacePatch {
+    /// `{jit_provisioning, require_sso, scim_roles, …}`.
+    #[schema(value_type = Option<Object>)]
+    pub settings: Option<crate::domain::WorkspaceSettings>,
     /// No longer settable here: domains are claimed and verified at `…/domains`.
-    domains: Option<serde_json::Value>,
-    products: Option<Vec<crate::access::Product>>,
+    #[schema(value_type = Option<Object>)]
+    pub domains: Option<serde_json::Value>,
+    /// The enabled products: `sources`, `warehouses`, `protocols`, `personas`.
+    #[schema(value_type = Option<Vec<String>>)]
+    pub products: Option<Vec<crate::access::Product>>,
 }
 
 /// Changes settings or enabled products (products through the access model, since they
 /// change what grants confer).
-async fn update_workspace(
+#[utoipa::path(patch, path = "/v1/workspaces/{slug}", tag = "workspaces",
+    params(("slug" = String, Path, description = "workspace slug")),
+    request_body = WorkspacePatch,
+    responses((status = 200, description = "the workspace", body = Object),
+        (status = 400, body = ErrorEnvelope), (status = 404, body = ErrorEnvelope)))]
+pub async fn update(
     state: web::Data<AppState>,
     caller: Caller,
     body: web::Json<WorkspacePatch>,

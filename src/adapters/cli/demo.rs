@@ -120,7 +120,12 @@ async fn owner_with_fresh_password(
     match existing {
         None => {
             access
-                .add_member(workspace, DEMO_OWNER, MemberKind::Owner, &ctx)
+                .add_member(
+                    workspace,
+                    &crate::access::Email::parse(DEMO_OWNER)?,
+                    MemberKind::Owner,
+                    &ctx,
+                )
                 .await?;
         }
         Some(member) if member.kind != MemberKind::Owner || !member.active => {
@@ -130,6 +135,7 @@ async fn owner_with_fresh_password(
                     &member.id.to_string(),
                     Some(MemberKind::Owner),
                     Some(true),
+                    None,
                     &ctx,
                 )
                 .await?;

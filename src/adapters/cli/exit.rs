@@ -85,7 +85,13 @@ fn class_of(cause: &(dyn std::error::Error + 'static)) -> Option<ExitClass> {
             CliError::Unavailable(_) => ExitClass::Unavailable,
         });
     }
-    if cause.downcast_ref::<ConfigError>().is_some() {
+    if cause.downcast_ref::<ConfigError>().is_some()
+        || cause
+            .downcast_ref::<crate::access::InvalidValue>()
+            .is_some()
+        || cause.downcast_ref::<crate::access::GrantError>().is_some()
+    {
+        // A value the access model refuses at its edge (an email, a role key, a type).
         return Some(ExitClass::Usage);
     }
     if let Some(err) = cause.downcast_ref::<ServiceError>() {

@@ -130,6 +130,7 @@ pub async fn run(store: &Store, command: MemberCommand) -> anyhow::Result<Outcom
             kind,
         } => {
             let ws = workspace(store, &slug).await?;
+            let email = crate::access::Email::parse(&email)?;
             let (member, revision) = access.add_member(&ws, &email, kind.into(), &ctx).await?;
             Outcome {
                 text: format!(
@@ -229,7 +230,7 @@ pub async fn run(store: &Store, command: MemberCommand) -> anyhow::Result<Outcom
                 .add_grant(
                     &ws,
                     Subject::User(target.id),
-                    &role,
+                    crate::access::RoleKey::parse(&role)?,
                     scope,
                     GrantOrigin::Manual,
                     &ctx,

@@ -47,7 +47,8 @@ fn email_of(doc: &Value, user_name: &str) -> Result<String, ScimError> {
         })
         .or_else(|| emails.first().and_then(value));
     match chosen {
-        Some(email) => crate::service::normalise_email(&email)
+        Some(email) => crate::access::Email::parse(&email)
+            .map(crate::access::Email::into_string)
             .map_err(|e| ScimError::invalid_value(e.to_string())),
         // RFC 7643 makes emails optional: without one, the userName names the account (such
         // an account cannot sign in by SSO, which matches on email).
