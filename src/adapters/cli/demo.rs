@@ -8,13 +8,16 @@ use rand::{rngs::OsRng, Rng};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::json;
 
-use super::{commands::redact, Outcome};
+use super::{
+    commands::{cli_context, redact},
+    Outcome,
+};
 use crate::{
     access::{MemberKey, MemberKind, Product},
     config::Settings,
     domain::{Actor, NewWorkspace, TokenKind, Workspace},
     service::AccessService,
-    storage::{ChangeContext, Store},
+    storage::Store,
 };
 
 /// The demo workspace's slug and its owner's email.
@@ -106,11 +109,7 @@ async fn owner_with_fresh_password(
     workspace: &Workspace,
 ) -> anyhow::Result<SecretString> {
     let access = AccessService::new(store.clone());
-    let ctx = ChangeContext {
-        actor: Actor::Cli,
-        request_id: None,
-        provenance: "cli",
-    };
+    let ctx = cli_context("cli");
     let existing = access
         .read(workspace, None, |ix| {
             ix.find_member(&MemberKey::Email(DEMO_OWNER.into()))

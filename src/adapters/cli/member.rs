@@ -8,12 +8,16 @@ use clap::Subcommand;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{commands::workspace, exit::CliError, values::MemberKindArg, Outcome};
+use super::{
+    commands::{cli_context, or_none, workspace},
+    exit::CliError,
+    values::MemberKindArg,
+    Outcome,
+};
 use crate::{
     access::{Grant, GrantOrigin, Member, MemberKey, ResourceRef, Scope, Subject},
-    domain::Actor,
     service::AccessService,
-    storage::{ChangeContext, Store},
+    storage::Store,
 };
 
 #[derive(Debug, Subcommand)]
@@ -78,14 +82,6 @@ pub enum MemberCommand {
     },
 }
 
-fn cli_context() -> ChangeContext {
-    ChangeContext {
-        actor: Actor::Cli,
-        request_id: None,
-        provenance: "cli",
-    }
-}
-
 /// `TYPE:ID` as a resource reference.
 fn parse_resource(spec: &str) -> Result<ResourceRef, CliError> {
     match spec.split_once(':') {
@@ -122,7 +118,7 @@ fn kind_text(member: &Member) -> String {
 
 pub async fn run(store: &Store, command: MemberCommand) -> anyhow::Result<Outcome> {
     let access = AccessService::new(store.clone());
-    let ctx = cli_context();
+    let ctx = cli_context("cli");
     Ok(match command {
         MemberCommand::Add {
             workspace: slug,
@@ -192,11 +188,7 @@ pub async fn run(store: &Store, command: MemberCommand) -> anyhow::Result<Outcom
                 })
                 .collect();
             Outcome {
-                text: if text.is_empty() {
-                    "no members".into()
-                } else {
-                    text
-                },
+                text: or_none(text, "no members"),
                 json: json!({ "members": members, "revision": revision }),
             }
         }

@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::{
-    resources::{ListParams, ScimContext},
+    http::require_schema,
+    kind::{Groups, ScimKind, Users},
+    resources::ScimContext,
     routes::BULK_MAX_OPERATIONS,
 };
 use crate::scim::error::ScimError;
@@ -46,78 +48,80 @@ fn version_of(op: &Value) -> Option<i64> {
         .ok()
 }
 
-/// Runs one operation; answers (status, location, version, error response).
+/// Runs one operation; answers (status, location, version).
 async fn run_one(
-    ctx: &ScimContext<'_>,
+    ctx: &ScimContext,
     method: &str,
     path: &str,
     data: Option<&Value>,
     version: Option<i64>,
 ) -> Result<(u16, Option<String>, Option<i64>), ScimError> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let need_data =
-        || data.ok_or_else(|| ScimError::invalid_syntax(format!("{method} {path} needs \"data\"")));
-    let params = ListParams::default();
-    let location = |body: &Value| body["meta"]["location"].as_str().map(str::to_string);
-    match (method, segments.as_slice()) {
-        ("POST", ["Users"]) => {
-            let (body, v) = ctx.create_user(need_data()?).await?;
-            Ok((201, location(&body), Some(v)))
+    let op = Operation {
+        method,
+        path,
+        data,
+        version,
+    };
+    match segments.as_slice() {
+        [kind, rest @ ..] if *kind == Users::ENDPOINT => op.run::<Users>(ctx, rest).await,
+        [kind, rest @ ..] if *kind == Groups::ENDPOINT => op.run::<Groups>(ctx, rest).await,
+        _ => Err(op.unsupported()),
+    }
+}
+
+/// One operation of a BulkRequest, its `bulkId` references resolved.
+struct Operation<'a> {
+    method: &'a str,
+    path: &'a str,
+    data: Option<&'a Value>,
+    version: Option<i64>,
+}
+
+impl Operation<'_> {
+    fn unsupported(&self) -> ScimError {
+        ScimError::invalid_syntax(format!(
+            "unsupported bulk operation {} {}",
+            self.method, self.path
+        ))
+    }
+
+    /// Runs the operation on a resource of kind `K`; `rest` is the path after `/{kind}`.
+    async fn run<K: ScimKind>(
+        &self,
+        ctx: &ScimContext,
+        rest: &[&str],
+    ) -> Result<(u16, Option<String>, Option<i64>), ScimError> {
+        let need_data = || {
+            self.data.ok_or_else(|| {
+                ScimError::invalid_syntax(format!("{} {} needs \"data\"", self.method, self.path))
+            })
+        };
+        let location = |body: &Value| body["meta"]["location"].as_str().map(str::to_string);
+        match (self.method, rest) {
+            ("POST", []) => {
+                let (body, v) = K::create(ctx, need_data()?).await?;
+                Ok((201, location(&body), Some(v)))
+            }
+            ("PUT", [id]) => {
+                let (body, v) = K::replace(ctx, id, need_data()?, self.version).await?;
+                Ok((200, location(&body), Some(v)))
+            }
+            ("PATCH", [id]) => {
+                let (body, v) = K::patch(ctx, id, need_data()?, self.version).await?;
+                Ok((200, location(&body), Some(v)))
+            }
+            ("DELETE", [id]) => K::delete(ctx, id, self.version)
+                .await
+                .map(|_| (204, None, None)),
+            _ => Err(self.unsupported()),
         }
-        ("POST", ["Groups"]) => {
-            let (body, v) = ctx.create_group(need_data()?).await?;
-            Ok((201, location(&body), Some(v)))
-        }
-        ("PUT", ["Users", id]) => {
-            let (body, v) = ctx.replace_user(id, need_data()?, version).await?;
-            Ok((200, location(&body), Some(v)))
-        }
-        ("PUT", ["Groups", id]) => {
-            let (body, v) = ctx.replace_group(id, need_data()?, version).await?;
-            Ok((200, location(&body), Some(v)))
-        }
-        ("PATCH", ["Users", id]) => {
-            let (body, v) = ctx.patch_user(id, need_data()?, version).await?;
-            Ok((200, location(&body), Some(v)))
-        }
-        ("PATCH", ["Groups", id]) => {
-            let (_, v) = ctx.patch_group(id, need_data()?, version).await?;
-            let (body, _) = ctx
-                .get_group(
-                    id,
-                    &ListParams {
-                        excluded: Some(vec![crate::scim::filter::AttrPath::new("members")]),
-                        ..params
-                    },
-                )
-                .await?;
-            Ok((200, location(&body), Some(v)))
-        }
-        ("DELETE", ["Users", id]) => ctx
-            .delete_user(id, version)
-            .await
-            .map(|_| (204, None, None)),
-        ("DELETE", ["Groups", id]) => ctx
-            .delete_group(id, version)
-            .await
-            .map(|_| (204, None, None)),
-        _ => Err(ScimError::invalid_syntax(format!(
-            "unsupported bulk operation {method} {path}"
-        ))),
     }
 }
 
 /// Runs a BulkRequest and builds the BulkResponse.
-pub async fn run(ctx: &ScimContext<'_>, body: &Value) -> Result<Value, ScimError> {
-    let schemas_ok = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(BULK_REQUEST_URN)));
-    if !schemas_ok {
-        return Err(ScimError::invalid_syntax(format!(
-            "\"schemas\" must contain {BULK_REQUEST_URN}"
-        )));
-    }
+pub async fn run(ctx: &ScimContext, body: &Value) -> Result<Value, ScimError> {
+    require_schema(body, BULK_REQUEST_URN)?;
     let operations = body
         .get("Operations")
         .and_then(Value::as_array)

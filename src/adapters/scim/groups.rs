@@ -8,27 +8,24 @@ use std::collections::HashSet;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::kind::{Groups, ScimKind, Stamp};
 use super::resources::{
-    list_response, meta, parse_id, required_string, validated_document, ListParams, ScimContext,
+    optional_string, required_string, stored_document, validated_document, ListParams, ScimContext,
 };
 use crate::scim::error::ScimError;
-use crate::scim::patch::{apply, parse_patch, MemberDelta};
+use crate::scim::patch::MemberDelta;
 use crate::scim::schema::{ResourceSchema, GROUP_URN};
 use crate::{
     access::{Change, GroupInfo, MemberSource},
     storage::{
         scim::{ScimGroupMemberRow, ScimGroupRow, ScimQuery},
-        AuditedChange, SideWrite,
+        AuditedChange, SideWrite, StoreError,
     },
 };
 
-fn schema() -> &'static ResourceSchema {
-    ResourceSchema::group()
-}
-
 /// The write of a Group's SCIM document and its search copy.
 fn group_write(group_id: Uuid, doc: Value, expected_version: Option<i64>) -> SideWrite {
-    let doc = stored_document(doc);
+    let doc = stored_document(doc, &["members"]);
     SideWrite::ScimGroup {
         group_id,
         search: crate::scim::schema::search_document(
@@ -38,16 +35,6 @@ fn group_write(group_id: Uuid, doc: Value, expected_version: Option<i64>) -> Sid
         doc,
         expected_version,
     }
-}
-
-/// The stored document: what the client sent, without members, id and meta.
-fn stored_document(mut doc: Value) -> Value {
-    if let Some(object) = doc.as_object_mut() {
-        for key in ["id", "meta", "members"] {
-            object.remove(key);
-        }
-    }
-    doc
 }
 
 /// Member ids of a `members` value list (`[{"value": id}, …]`).
@@ -69,17 +56,101 @@ fn member_ids(value: Option<&Value>) -> Result<Vec<String>, ScimError> {
         .collect()
 }
 
-impl ScimContext<'_> {
-    fn group_location(&self, id: Uuid) -> String {
-        format!("{}/Groups/{id}", self.base)
+impl ScimKind for Groups {
+    const NAME: &'static str = "Group";
+    const ENDPOINT: &'static str = "Groups";
+    const RELATED: &'static str = "members";
+    type Row = ScimGroupRow;
+    type Related = ScimGroupMemberRow;
+
+    fn schema() -> &'static ResourceSchema {
+        ResourceSchema::group()
     }
 
-    /// The full Group resource (members included only when given).
-    pub fn render_group(
-        &self,
+    fn stamp(row: &ScimGroupRow) -> Stamp {
+        Stamp::new(row.id, row.version, row.created_at, row.updated_at)
+    }
+
+    async fn find(ctx: &ScimContext, id: Uuid) -> Result<Option<ScimGroupRow>, StoreError> {
+        ctx.state.store.scim_group(ctx.workspace.id, id).await
+    }
+
+    async fn search(
+        ctx: &ScimContext,
+        query: &ScimQuery<'_>,
+    ) -> Result<(i64, Vec<ScimGroupRow>), StoreError> {
+        ctx.state
+            .store
+            .scim_list_groups(ctx.workspace.id, query)
+            .await
+    }
+
+    async fn related(
+        ctx: &ScimContext,
+        ids: &[Uuid],
+    ) -> Result<Vec<ScimGroupMemberRow>, ScimError> {
+        ctx.members_of(ids).await
+    }
+
+    fn document(
+        ctx: &ScimContext,
         row: &ScimGroupRow,
         members: Option<&[ScimGroupMemberRow]>,
     ) -> Value {
+        ctx.group_document(row, members)
+    }
+
+    async fn create(ctx: &ScimContext, body: &Value) -> Result<(Value, i64), ScimError> {
+        ctx.create_group(body).await
+    }
+
+    async fn write_replaced(
+        ctx: &ScimContext,
+        before: &ScimGroupRow,
+        body: &Value,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        ctx.replace_group(before, body, expected_version).await
+    }
+
+    async fn write_patched(
+        ctx: &ScimContext,
+        before: &ScimGroupRow,
+        doc: Value,
+        members: &MemberDelta,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        ctx.write_group(before, doc, members, expected_version)
+            .await
+    }
+
+    async fn remove(ctx: &ScimContext, row: &ScimGroupRow) -> Result<(), ScimError> {
+        ctx.state
+            .access
+            .delete_group(&ctx.workspace, row.id, &ctx.change_context())
+            .await?;
+        Ok(())
+    }
+
+    /// Group PATCH answers 204 (members can be many; Okta and Entra expect no body) unless
+    /// the client asks for attributes, then 200 with the projected group (RFC 7644 §3.5.2).
+    async fn patch_answer(
+        ctx: &ScimContext,
+        id: &str,
+        params: &ListParams,
+        _written: Value,
+        _version: i64,
+    ) -> Result<Option<(Value, i64)>, ScimError> {
+        if params.attributes.is_none() && params.excluded.is_none() {
+            return Ok(None);
+        }
+        Groups::get(ctx, id, params).await.map(Some)
+    }
+}
+
+impl ScimContext {
+    /// A row's Group resource without `meta` (members included only when given).
+    fn group_document(&self, row: &ScimGroupRow, members: Option<&[ScimGroupMemberRow]>) -> Value {
         let mut doc = row
             .scim_doc
             .as_ref()
@@ -111,25 +182,7 @@ impl ScimContext<'_> {
                 .collect();
             object.insert("members".into(), Value::Array(list));
         }
-        object.insert(
-            "meta".into(),
-            meta(
-                "Group",
-                self.group_location(row.id),
-                row.created_at,
-                row.updated_at,
-                row.version,
-            ),
-        );
         doc
-    }
-
-    async fn group_row(&self, id: Uuid) -> Result<ScimGroupRow, ScimError> {
-        self.state
-            .store
-            .scim_group(self.workspace.id, id)
-            .await?
-            .ok_or_else(|| ScimError::not_found(format!("Group {id} not found")))
     }
 
     async fn members_of(&self, ids: &[Uuid]) -> Result<Vec<ScimGroupMemberRow>, ScimError> {
@@ -138,49 +191,6 @@ impl ScimContext<'_> {
             .store
             .scim_members_of_groups(self.workspace.id, ids)
             .await?)
-    }
-
-    /// GET /Groups/{id}.
-    pub async fn get_group(
-        &self,
-        id: &str,
-        params: &ListParams,
-    ) -> Result<(Value, i64), ScimError> {
-        let id = parse_id(id, "Group")?;
-        let row = self.group_row(id).await?;
-        let members = if params.wants("members") {
-            Some(self.members_of(&[id]).await?)
-        } else {
-            None
-        };
-        let doc = self.render_group(&row, members.as_deref());
-        Ok((params.project(&doc, schema()), row.version))
-    }
-
-    /// GET /Groups and POST /Groups/.search.
-    pub async fn list_groups(&self, params: &ListParams) -> Result<Value, ScimError> {
-        let query = ScimQuery {
-            filter: params.filter.as_ref(),
-            sort: params.sort.as_ref().map(|(a, o)| (a, *o)),
-            offset: params.start_index - 1,
-            limit: params.count,
-        };
-        let (total, rows) = self
-            .state
-            .store
-            .scim_list_groups(self.workspace.id, &query)
-            .await?;
-        let members = if params.wants("members") && !rows.is_empty() {
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            Some(self.members_of(&ids).await?)
-        } else {
-            None
-        };
-        let resources = rows
-            .iter()
-            .map(|row| params.project(&self.render_group(row, members.as_deref()), schema()))
-            .collect();
-        Ok(list_response(total, params.start_index, resources))
     }
 
     /// Membership ids of the workspace among `ids`; any other id is `invalidValue`.
@@ -264,17 +274,14 @@ impl ScimContext<'_> {
     }
 
     /// POST /Groups.
-    pub async fn create_group(&self, body: &Value) -> Result<(Value, i64), ScimError> {
-        let doc = validated_document(body, schema(), &["members"])?;
+    pub(super) async fn create_group(&self, body: &Value) -> Result<(Value, i64), ScimError> {
+        let doc = validated_document(body, Groups::schema(), &["members"])?;
         let display_name = required_string(&doc, "displayName")?;
         let members = member_ids(body.get("members"))?;
         let group = GroupInfo {
             id: Uuid::now_v7(),
             display_name,
-            external_id: doc
-                .get("externalId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            external_id: optional_string(&doc, "externalId"),
         };
         let mut changes = vec![Change::GroupUpserted {
             group: group.clone(),
@@ -286,17 +293,14 @@ impl ScimContext<'_> {
         };
         changes.extend(self.member_changes(group.id, &delta).await?);
         let side = group_write(group.id, doc, None);
-        self.state
-            .access
-            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
-            .await?;
-        let row = self.group_row(group.id).await?;
+        self.commit(changes, &[side]).await?;
+        let row = Groups::row(self, group.id).await?;
         let members = self.members_of(&[group.id]).await?;
-        Ok((self.render_group(&row, Some(&members)), row.version))
+        Ok((Groups::render(self, &row, Some(&members)), row.version))
     }
 
     /// Writes a group's new document and member delta (PUT and PATCH end here).
-    async fn write_group(
+    pub(super) async fn write_group(
         &self,
         before: &ScimGroupRow,
         doc: Value,
@@ -307,10 +311,7 @@ impl ScimContext<'_> {
         let group = GroupInfo {
             id: before.id,
             display_name,
-            external_id: doc
-                .get("externalId")
-                .and_then(Value::as_str)
-                .map(str::to_string),
+            external_id: optional_string(&doc, "externalId"),
         };
         let mut changes = vec![AuditedChange {
             change: Change::GroupUpserted { group },
@@ -320,71 +321,28 @@ impl ScimContext<'_> {
         }];
         changes.extend(self.member_changes(before.id, delta).await?);
         let side = group_write(before.id, doc, expected_version);
-        self.state
-            .access
-            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
-            .await?;
-        let row = self.group_row(before.id).await?;
-        Ok((self.render_group(&row, None), row.version))
+        self.commit(changes, &[side]).await?;
+        let row = Groups::row(self, before.id).await?;
+        Ok((Groups::render(self, &row, None), row.version))
     }
 
-    /// PUT /Groups/{id}: replaces the document and the member list.
-    pub async fn replace_group(
+    /// PUT of an existing Group: replaces the document and the member list.
+    async fn replace_group(
         &self,
-        id: &str,
+        before: &ScimGroupRow,
         body: &Value,
         expected_version: Option<i64>,
     ) -> Result<(Value, i64), ScimError> {
-        let before = self.group_row(parse_id(id, "Group")?).await?;
-        let doc = validated_document(body, schema(), &["members"])?;
+        let doc = validated_document(body, Groups::schema(), &["members"])?;
         let delta = MemberDelta {
             replace_all: Some(member_ids(body.get("members"))?),
             ..MemberDelta::default()
         };
         let (_, version) = self
-            .write_group(&before, doc, &delta, expected_version)
+            .write_group(before, doc, &delta, expected_version)
             .await?;
-        let row = self.group_row(before.id).await?;
+        let row = Groups::row(self, before.id).await?;
         let members = self.members_of(&[row.id]).await?;
-        Ok((self.render_group(&row, Some(&members)), version))
-    }
-
-    /// PATCH /Groups/{id}: document changes and member changes, atomically.
-    pub async fn patch_group(
-        &self,
-        id: &str,
-        body: &Value,
-        expected_version: Option<i64>,
-    ) -> Result<(Value, i64), ScimError> {
-        let before = self.group_row(parse_id(id, "Group")?).await?;
-        let ops = parse_patch(body, schema())?;
-        let mut doc = self.render_group(&before, None);
-        if let Some(object) = doc.as_object_mut() {
-            object.remove("meta");
-        }
-        let outcome = apply(&mut doc, &ops, schema())?;
-        self.write_group(&before, doc, &outcome.members, expected_version)
-            .await
-    }
-
-    /// DELETE /Groups/{id}.
-    pub async fn delete_group(
-        &self,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<(), ScimError> {
-        let row = self.group_row(parse_id(id, "Group")?).await?;
-        if expected_version.is_some_and(|v| v != row.version) {
-            return Err(ScimError::new(
-                412,
-                None,
-                "the group changed since the version you sent (If-Match)",
-            ));
-        }
-        self.state
-            .access
-            .delete_group(&self.workspace, row.id, &self.change_context())
-            .await?;
-        Ok(())
+        Ok((Groups::render(self, &row, Some(&members)), version))
     }
 }

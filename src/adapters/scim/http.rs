@@ -128,6 +128,20 @@ pub fn parse_body(body: &[u8]) -> Result<serde_json::Value, ScimError> {
         .map_err(|e| ScimError::invalid_syntax(format!("the body is not valid JSON: {e}")))
 }
 
+/// Refuses a message body (SearchRequest, BulkRequest) whose `schemas` lacks its URN.
+pub fn require_schema(body: &serde_json::Value, urn: &str) -> Result<(), ScimError> {
+    let listed = body
+        .get("schemas")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(urn)));
+    if !listed {
+        return Err(ScimError::invalid_syntax(format!(
+            "\"schemas\" must contain {urn}"
+        )));
+    }
+    Ok(())
+}
+
 /// The caller of a SCIM request: a live `scim` token, which names the workspace.
 #[derive(Debug, Clone)]
 pub struct ScimPrincipal {

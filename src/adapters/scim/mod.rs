@@ -6,6 +6,7 @@
 pub mod bulk;
 pub mod groups;
 pub mod http;
+pub mod kind;
 pub mod resources;
 pub mod routes;
 pub mod users;

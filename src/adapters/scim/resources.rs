@@ -3,7 +3,9 @@
 //! document against its schema by running it through the PATCH engine (one set of type and
 //! mutability rules for POST, PUT and PATCH).
 
-use actix_web::HttpRequest;
+use std::{future::Future, pin::Pin};
+
+use actix_web::{dev::Payload, web, FromRequest, HttpRequest};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
@@ -17,7 +19,7 @@ use crate::scim::projection::{parse_attribute_list, project};
 use crate::scim::schema::{ResourceSchema, LIST_RESPONSE_URN};
 use crate::{
     domain::Workspace,
-    storage::{scim_filter::SortOrder, ChangeContext},
+    storage::{scim_filter::SortOrder, AuditedChange, ChangeContext, SideWrite},
     web::AppState,
 };
 
@@ -26,33 +28,67 @@ pub const MAX_RESULTS: i64 = 1_000;
 /// Page size when the client does not say.
 pub const DEFAULT_COUNT: i64 = 100;
 
-/// Everything a SCIM operation needs: the store, the caller and its workspace.
-pub struct ScimContext<'a> {
-    pub state: &'a AppState,
-    pub principal: &'a ScimPrincipal,
+/// Everything a SCIM operation needs: the store, the caller and its workspace. Extracted
+/// from the request (bearer token first, then its workspace), so a handler starts with it.
+pub struct ScimContext {
+    pub state: web::Data<AppState>,
+    pub principal: ScimPrincipal,
     pub workspace: Workspace,
     /// Absolute base of SCIM locations, e.g. `https://gatehouse.example.com/scim/v2`.
     pub base: String,
 }
 
-impl<'a> ScimContext<'a> {
+impl ScimContext {
     /// Loads the caller's workspace.
-    pub async fn new(state: &'a AppState, principal: &'a ScimPrincipal) -> Result<Self, ScimError> {
+    pub async fn new(
+        state: web::Data<AppState>,
+        principal: ScimPrincipal,
+    ) -> Result<Self, ScimError> {
         let workspace = state
             .store
             .workspace_by_slug(&principal.token.workspace_slug)
             .await?
             .ok_or_else(|| ScimError::unauthorized("the token's workspace no longer exists"))?;
+        let base = format!("{}/scim/v2", state.settings.public_url);
         Ok(Self {
             state,
             principal,
             workspace,
-            base: format!("{}/scim/v2", state.settings.public_url),
+            base,
         })
     }
 
     pub fn change_context(&self) -> ChangeContext {
         self.principal.change_context()
+    }
+
+    /// Commits access-model changes and the SCIM side writes together, audited as the token.
+    pub async fn commit(
+        &self,
+        changes: Vec<AuditedChange>,
+        sides: &[SideWrite],
+    ) -> Result<i64, ScimError> {
+        Ok(self
+            .state
+            .access
+            .commit_with(&self.workspace, changes, &self.change_context(), sides)
+            .await?)
+    }
+}
+
+impl FromRequest for ScimContext {
+    type Error = ScimError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ScimError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let principal = ScimPrincipal::from_request(req, payload);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let principal = principal.await?;
+            let state =
+                state.ok_or_else(|| ScimError::new(500, None, "application state is missing"))?;
+            Self::new(state, principal).await
+        })
     }
 }
 
@@ -130,12 +166,28 @@ pub fn validated_document(
     Ok(doc)
 }
 
+/// The document to store: what the client sent, without `id`, `meta` and the attributes
+/// Gatehouse keeps elsewhere (`kept_elsewhere`).
+pub fn stored_document(mut doc: Value, kept_elsewhere: &[&str]) -> Value {
+    if let Some(object) = doc.as_object_mut() {
+        for key in ["id", "meta"].iter().chain(kept_elsewhere) {
+            object.remove(*key);
+        }
+    }
+    doc
+}
+
 /// A required, non-empty string attribute of a validated document.
 pub fn required_string(doc: &Value, name: &str) -> Result<String, ScimError> {
     match doc.get(name).and_then(Value::as_str).map(str::trim) {
         Some(s) if !s.is_empty() => Ok(s.to_string()),
         _ => Err(ScimError::invalid_value(format!("\"{name}\" is required"))),
     }
+}
+
+/// An optional string attribute of a validated document.
+pub fn optional_string(doc: &Value, name: &str) -> Option<String> {
+    doc.get(name).and_then(Value::as_str).map(str::to_string)
 }
 
 /// List parameters (RFC 7644 §3.4.2), from a query string or a SearchRequest body.

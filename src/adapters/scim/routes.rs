@@ -9,7 +9,8 @@ use serde_json::{json, Value};
 
 use super::{
     bulk,
-    http::{method_not_allowed, no_such_endpoint, parse_body, scim_response, ScimPrincipal},
+    http::{method_not_allowed, no_such_endpoint, parse_body, require_schema, scim_response},
+    kind::{Groups, ScimKind, Users},
     resources::{if_match, not_modified, ListParams, ScimContext, MAX_RESULTS},
 };
 use crate::scim::error::ScimError;
@@ -21,8 +22,12 @@ use crate::web::AppState;
 /// Operations one Bulk request may carry (advertised in ServiceProviderConfig).
 pub const BULK_MAX_OPERATIONS: usize = 1_000;
 
+/// A resource whose other methods are SCIM 405s.
+fn resource(path: &str) -> actix_web::Resource {
+    web::resource(path).default_service(web::to(method_not_allowed))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    let resource = |path: &str| web::resource(path).default_service(web::to(method_not_allowed));
     cfg.service(
         web::scope("/scim/v2")
             .service(
@@ -34,39 +39,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/Schemas/{id}").route(web::get().to(schema)))
             .service(resource("/.search").route(web::post().to(search_root)))
             .service(resource("/Bulk").route(web::post().to(bulk_request)))
-            .service(
-                resource("/Users")
-                    .route(web::get().to(list_users))
-                    .route(web::post().to(create_user)),
-            )
-            .service(resource("/Users/.search").route(web::post().to(search_users)))
-            .service(
-                resource("/Users/{id}")
-                    .route(web::get().to(get_user))
-                    .route(web::put().to(replace_user))
-                    .route(web::patch().to(patch_user))
-                    .route(web::delete().to(delete_user)),
-            )
-            .service(
-                resource("/Groups")
-                    .route(web::get().to(list_groups))
-                    .route(web::post().to(create_group)),
-            )
-            .service(resource("/Groups/.search").route(web::post().to(search_groups)))
-            .service(
-                resource("/Groups/{id}")
-                    .route(web::get().to(get_group))
-                    .route(web::put().to(replace_group))
-                    .route(web::patch().to(patch_group))
-                    .route(web::delete().to(delete_group)),
-            )
+            .configure(endpoints::<Users>)
+            .configure(endpoints::<Groups>)
             .default_service(web::to(no_such_endpoint)),
     );
 }
 
+/// The endpoints of one resource kind: `/{kind}`, `/{kind}/.search` and `/{kind}/{id}`.
+fn endpoints<K: ScimKind + 'static>(cfg: &mut web::ServiceConfig) {
+    let base = format!("/{}", K::ENDPOINT);
+    cfg.service(
+        resource(&base)
+            .route(web::get().to(list::<K>))
+            .route(web::post().to(create::<K>)),
+    )
+    .service(resource(&format!("{base}/.search")).route(web::post().to(search::<K>)))
+    .service(
+        resource(&format!("{base}/{{id}}"))
+            .route(web::get().to(get::<K>))
+            .route(web::put().to(replace::<K>))
+            .route(web::patch().to(patch::<K>))
+            .route(web::delete().to(delete::<K>)),
+    );
+}
+
 /// Reads the body up to the configured limit, answering a SCIM 413 past it.
-async fn read_body(state: &AppState, mut payload: web::Payload) -> Result<Value, ScimError> {
-    let limit = state.settings.max_body_bytes;
+async fn read_body(ctx: &ScimContext, mut payload: web::Payload) -> Result<Value, ScimError> {
+    let limit = ctx.state.settings.max_body_bytes;
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk
@@ -113,15 +112,7 @@ fn params_from_query(req: &HttpRequest, schema: &ResourceSchema) -> Result<ListP
 /// Parameters of a SearchRequest body (RFC 7644 §3.4.3).
 fn params_from_search(body: &Value, schema: &ResourceSchema) -> Result<ListParams, ScimError> {
     const SEARCH_URN: &str = "urn:ietf:params:scim:api:messages:2.0:SearchRequest";
-    let schemas_ok = body
-        .get("schemas")
-        .and_then(Value::as_array)
-        .is_some_and(|s| s.iter().any(|u| u.as_str() == Some(SEARCH_URN)));
-    if !schemas_ok {
-        return Err(ScimError::invalid_syntax(format!(
-            "\"schemas\" must contain {SEARCH_URN}"
-        )));
-    }
+    require_schema(body, SEARCH_URN)?;
     ListParams::parse(
         |name| {
             let value = body
@@ -185,8 +176,16 @@ async fn resource_type(
     state: web::Data<AppState>,
     name: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let body = resource_type_json(&name, &base_url(&state))
-        .ok_or_else(|| ScimError::not_found(format!("ResourceType {name} not found")))?;
+    discovered(
+        resource_type_json(&name, &base_url(&state)),
+        "ResourceType",
+        &name,
+    )
+}
+
+/// A discovery document, or a SCIM 404 naming what was asked for.
+fn discovered(body: Option<Value>, what: &str, name: &str) -> Result<HttpResponse, ScimError> {
+    let body = body.ok_or_else(|| ScimError::not_found(format!("{what} {name} not found")))?;
     Ok(scim_response(StatusCode::OK, &body, None))
 }
 
@@ -198,12 +197,10 @@ async fn schema(
     state: web::Data<AppState>,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let body = schema_json(&id, &base_url(&state))
-        .ok_or_else(|| ScimError::not_found(format!("Schema {id} not found")))?;
-    Ok(scim_response(StatusCode::OK, &body, None))
+    discovered(schema_json(&id, &base_url(&state)), "Schema", &id)
 }
 
-// ---- Users ---------------------------------------------------------------------------------
+// ---- Users and Groups ----------------------------------------------------------------------
 
 /// 201 with `Location` and `ETag` (RFC 7644 §3.3).
 fn created(body: &Value, version: i64) -> HttpResponse {
@@ -227,206 +224,102 @@ fn resource_or_not_modified(req: &HttpRequest, body: &Value, version: i64) -> Ht
     scim_response(StatusCode::OK, body, Some(version))
 }
 
-async fn list_users(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
+/// GET /{kind}.
+async fn list<K: ScimKind>(ctx: ScimContext, req: HttpRequest) -> Result<HttpResponse, ScimError> {
+    page::<K>(&ctx, &params_from_query(&req, K::schema())?).await
+}
+
+/// POST /{kind}/.search.
+async fn search<K: ScimKind>(
+    ctx: ScimContext,
+    payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_query(&req, ResourceSchema::user())?;
+    page::<K>(
+        &ctx,
+        &params_from_search(&read_body(&ctx, payload).await?, K::schema())?,
+    )
+    .await
+}
+
+/// A ListResponse page of kind `K`.
+async fn page<K: ScimKind>(
+    ctx: &ScimContext,
+    params: &ListParams,
+) -> Result<HttpResponse, ScimError> {
     Ok(scim_response(
         StatusCode::OK,
-        &ctx.list_users(&params).await?,
+        &K::list(ctx, params).await?,
         None,
     ))
 }
 
-async fn search_users(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
+/// POST /{kind}.
+async fn create<K: ScimKind>(
+    ctx: ScimContext,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_search(&read_body(&state, payload).await?, ResourceSchema::user())?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &ctx.list_users(&params).await?,
-        None,
-    ))
-}
-
-async fn create_user(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let (body, version) = ctx.create_user(&read_body(&state, payload).await?).await?;
+    let (body, version) = K::create(&ctx, &read_body(&ctx, payload).await?).await?;
     Ok(created(&body, version))
 }
 
-async fn get_user(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
+/// GET /{kind}/{id}, 304 when `If-None-Match` names the current version.
+async fn get<K: ScimKind>(
+    ctx: ScimContext,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_query(&req, ResourceSchema::user())?;
-    let (body, version) = ctx.get_user(&id, &params).await?;
+    let params = params_from_query(&req, K::schema())?;
+    let (body, version) = K::get(&ctx, &id, &params).await?;
     Ok(resource_or_not_modified(&req, &body, version))
 }
 
-async fn replace_user(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
+/// PUT /{kind}/{id}.
+async fn replace<K: ScimKind>(
+    ctx: ScimContext,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
-    let (body, version) = ctx.replace_user(&id, &body, if_match(&req)?).await?;
+    let body = read_body(&ctx, payload).await?;
+    let (body, version) = K::replace(&ctx, &id, &body, if_match(&req)?).await?;
     Ok(scim_response(StatusCode::OK, &body, Some(version)))
 }
 
-async fn patch_user(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
+/// PATCH /{kind}/{id}: 200 with a body, or 204 with the new `ETag`, as the kind answers.
+async fn patch<K: ScimKind>(
+    ctx: ScimContext,
     req: HttpRequest,
     id: web::Path<String>,
     payload: web::Payload,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
-    let params = params_from_query(&req, ResourceSchema::user())?;
-    let (body, version) = ctx.patch_user(&id, &body, if_match(&req)?).await?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &params.project(&body, ResourceSchema::user()),
-        Some(version),
-    ))
+    let body = read_body(&ctx, payload).await?;
+    let params = params_from_query(&req, K::schema())?;
+    let (written, version) = K::patch(&ctx, &id, &body, if_match(&req)?).await?;
+    Ok(
+        match K::patch_answer(&ctx, &id, &params, written, version).await? {
+            Some((body, version)) => scim_response(StatusCode::OK, &body, Some(version)),
+            None => HttpResponse::NoContent()
+                .insert_header(("ETag", super::http::etag(version)))
+                .finish(),
+        },
+    )
 }
 
-async fn delete_user(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
+/// DELETE /{kind}/{id}.
+async fn delete<K: ScimKind>(
+    ctx: ScimContext,
     req: HttpRequest,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    ctx.delete_user(&id, if_match(&req)?).await?;
-    Ok(HttpResponse::NoContent().finish())
-}
-
-// ---- Groups --------------------------------------------------------------------------------
-
-async fn list_groups(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_query(&req, ResourceSchema::group())?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &ctx.list_groups(&params).await?,
-        None,
-    ))
-}
-
-async fn search_groups(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_search(&read_body(&state, payload).await?, ResourceSchema::group())?;
-    Ok(scim_response(
-        StatusCode::OK,
-        &ctx.list_groups(&params).await?,
-        None,
-    ))
-}
-
-async fn create_group(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let (body, version) = ctx.create_group(&read_body(&state, payload).await?).await?;
-    Ok(created(&body, version))
-}
-
-async fn get_group(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let params = params_from_query(&req, ResourceSchema::group())?;
-    let (body, version) = ctx.get_group(&id, &params).await?;
-    Ok(resource_or_not_modified(&req, &body, version))
-}
-
-async fn replace_group(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
-    let (body, version) = ctx.replace_group(&id, &body, if_match(&req)?).await?;
-    Ok(scim_response(StatusCode::OK, &body, Some(version)))
-}
-
-/// Group PATCH answers 204 (members can be many; Okta and Entra expect no body) unless the
-/// client asks for attributes, then 200 with the projected group (RFC 7644 §3.5.2).
-async fn patch_group(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
-    id: web::Path<String>,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
-    let params = params_from_query(&req, ResourceSchema::group())?;
-    let (_, version) = ctx.patch_group(&id, &body, if_match(&req)?).await?;
-    if params.attributes.is_none() && params.excluded.is_none() {
-        return Ok(HttpResponse::NoContent()
-            .insert_header(("ETag", super::http::etag(version)))
-            .finish());
-    }
-    let (body, version) = ctx.get_group(&id, &params).await?;
-    Ok(scim_response(StatusCode::OK, &body, Some(version)))
-}
-
-async fn delete_group(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    req: HttpRequest,
-    id: web::Path<String>,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    ctx.delete_group(&id, if_match(&req)?).await?;
+    K::delete(&ctx, &id, if_match(&req)?).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
 // ---- root search and Bulk ------------------------------------------------------------------
 
 /// POST /.search: Users then Groups, for filters both schemas understand (RFC 7644 §3.4.3).
-async fn search_root(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
+async fn search_root(ctx: ScimContext, payload: web::Payload) -> Result<HttpResponse, ScimError> {
+    let body = read_body(&ctx, payload).await?;
     let users = params_from_search(&body, ResourceSchema::user());
     let groups = params_from_search(&body, ResourceSchema::group());
     let (users, groups) = match (users, groups) {
@@ -445,11 +338,7 @@ async fn search_root(
         // Page over the concatenation: first ask each type only for its total.
         let wanted_count = params.count;
         params.count = 0;
-        let counted = if is_user {
-            ctx.list_users(&params).await?
-        } else {
-            ctx.list_groups(&params).await?
-        };
+        let counted = list_of(&ctx, is_user, &params).await?;
         let type_total = counted["totalResults"].as_i64().unwrap_or(0);
         let skip_before = total;
         total += type_total;
@@ -458,11 +347,7 @@ async fn search_root(
         if room > 0 && first < type_total {
             params.start_index = first + 1;
             params.count = room;
-            let page = if is_user {
-                ctx.list_users(&params).await?
-            } else {
-                ctx.list_groups(&params).await?
-            };
+            let page = list_of(&ctx, is_user, &params).await?;
             if let Some(items) = page["Resources"].as_array() {
                 resources.extend(items.iter().cloned());
             }
@@ -475,13 +360,17 @@ async fn search_root(
     ))
 }
 
-async fn bulk_request(
-    state: web::Data<AppState>,
-    who: ScimPrincipal,
-    payload: web::Payload,
-) -> Result<HttpResponse, ScimError> {
-    let ctx = ScimContext::new(&state, &who).await?;
-    let body = read_body(&state, payload).await?;
+/// A page of Users or of Groups.
+async fn list_of(ctx: &ScimContext, users: bool, params: &ListParams) -> Result<Value, ScimError> {
+    if users {
+        Users::list(ctx, params).await
+    } else {
+        Groups::list(ctx, params).await
+    }
+}
+
+async fn bulk_request(ctx: ScimContext, payload: web::Payload) -> Result<HttpResponse, ScimError> {
+    let body = read_body(&ctx, payload).await?;
     let response = bulk::run(&ctx, &body).await?;
     Ok(scim_response(StatusCode::OK, &response, None))
 }

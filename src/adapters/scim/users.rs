@@ -6,23 +6,20 @@
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::kind::{ScimKind, Stamp, Users};
 use super::resources::{
-    list_response, meta, parse_id, required_string, validated_document, ListParams, ScimContext,
+    optional_string, required_string, stored_document, validated_document, ListParams, ScimContext,
 };
 use crate::scim::error::ScimError;
-use crate::scim::patch::{apply, parse_patch};
+use crate::scim::patch::MemberDelta;
 use crate::scim::schema::{ResourceSchema, ENTERPRISE_USER_URN, USER_URN};
 use crate::{
     access::{Change, Grant, GrantOrigin, Member, MemberKey, MemberKind, Scope, Subject},
     storage::{
         scim::{ScimQuery, ScimUserGroupRow, ScimUserRow},
-        AuditedChange, SideWrite,
+        AuditedChange, SideWrite, StoreError,
     },
 };
-
-fn schema() -> &'static ResourceSchema {
-    ResourceSchema::user()
-}
 
 /// Attributes never stored in the document: computed, write-only or out of band.
 const NOT_STORED: [&str; 2] = ["groups", "password"];
@@ -64,7 +61,7 @@ fn user_write(
     doc: Value,
     expected_version: Option<i64>,
 ) -> SideWrite {
-    let doc = stored_document(doc);
+    let doc = stored_document(doc, &NOT_STORED);
     SideWrite::ScimUser {
         membership_id,
         user_name,
@@ -78,23 +75,91 @@ fn user_write(
     }
 }
 
-/// The stored document: what the client sent, without what Gatehouse keeps elsewhere.
-fn stored_document(mut doc: Value) -> Value {
-    if let Some(object) = doc.as_object_mut() {
-        for key in ["id", "meta", "groups", "password"] {
-            object.remove(key);
-        }
+impl ScimKind for Users {
+    const NAME: &'static str = "User";
+    const ENDPOINT: &'static str = "Users";
+    const RELATED: &'static str = "groups";
+    type Row = ScimUserRow;
+    type Related = ScimUserGroupRow;
+
+    fn schema() -> &'static ResourceSchema {
+        ResourceSchema::user()
     }
-    doc
+
+    fn stamp(row: &ScimUserRow) -> Stamp {
+        Stamp::new(row.id, row.version, row.created_at, row.updated_at)
+    }
+
+    async fn find(ctx: &ScimContext, id: Uuid) -> Result<Option<ScimUserRow>, StoreError> {
+        ctx.state.store.scim_user(ctx.workspace.id, id).await
+    }
+
+    async fn search(
+        ctx: &ScimContext,
+        query: &ScimQuery<'_>,
+    ) -> Result<(i64, Vec<ScimUserRow>), StoreError> {
+        ctx.state
+            .store
+            .scim_list_users(ctx.workspace.id, query)
+            .await
+    }
+
+    async fn related(ctx: &ScimContext, ids: &[Uuid]) -> Result<Vec<ScimUserGroupRow>, ScimError> {
+        ctx.groups_of_users(ids).await
+    }
+
+    fn document(
+        ctx: &ScimContext,
+        row: &ScimUserRow,
+        groups: Option<&[ScimUserGroupRow]>,
+    ) -> Value {
+        ctx.user_document(row, groups.unwrap_or_default())
+    }
+
+    async fn create(ctx: &ScimContext, body: &Value) -> Result<(Value, i64), ScimError> {
+        ctx.create_user(body).await
+    }
+
+    async fn write_replaced(
+        ctx: &ScimContext,
+        before: &ScimUserRow,
+        body: &Value,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        let doc = validated_document(body, Users::schema(), &NOT_STORED)?;
+        ctx.write_user(before, doc, expected_version).await
+    }
+
+    /// A User has no members: the delta is always empty.
+    async fn write_patched(
+        ctx: &ScimContext,
+        before: &ScimUserRow,
+        doc: Value,
+        _members: &MemberDelta,
+        expected_version: Option<i64>,
+    ) -> Result<(Value, i64), ScimError> {
+        ctx.write_user(before, doc, expected_version).await
+    }
+
+    async fn remove(ctx: &ScimContext, row: &ScimUserRow) -> Result<(), ScimError> {
+        ctx.remove_user(row).await
+    }
+
+    /// User PATCH answers 200 with the written User, projected.
+    async fn patch_answer(
+        _ctx: &ScimContext,
+        _id: &str,
+        params: &ListParams,
+        written: Value,
+        version: i64,
+    ) -> Result<Option<(Value, i64)>, ScimError> {
+        Ok(Some((params.project(&written, Users::schema()), version)))
+    }
 }
 
-impl ScimContext<'_> {
-    fn user_location(&self, id: Uuid) -> String {
-        format!("{}/Users/{id}", self.base)
-    }
-
-    /// The full User resource of a row (before projection).
-    pub fn render_user(&self, row: &ScimUserRow, groups: &[ScimUserGroupRow]) -> Value {
+impl ScimContext {
+    /// A row's User resource without `meta`.
+    fn user_document(&self, row: &ScimUserRow, groups: &[ScimUserGroupRow]) -> Value {
         let mut doc = match &row.scim_doc {
             Some(doc) => doc.0.clone(),
             // A membership made outside SCIM (admin API, invitation, SSO) still shows as a User.
@@ -142,25 +207,7 @@ impl ScimContext<'_> {
         } else {
             object.insert("groups".into(), Value::Array(groups));
         }
-        object.insert(
-            "meta".into(),
-            meta(
-                "User",
-                self.user_location(row.id),
-                row.created_at,
-                row.updated_at,
-                row.version,
-            ),
-        );
         doc
-    }
-
-    async fn user_row(&self, id: Uuid) -> Result<ScimUserRow, ScimError> {
-        self.state
-            .store
-            .scim_user(self.workspace.id, id)
-            .await?
-            .ok_or_else(|| ScimError::not_found(format!("User {id} not found")))
     }
 
     /// The groups of these users, from this instance's access index (exact to the latest
@@ -185,57 +232,13 @@ impl ScimContext<'_> {
             .await?)
     }
 
-    /// GET /Users/{id}: the resource and its version.
-    pub async fn get_user(&self, id: &str, params: &ListParams) -> Result<(Value, i64), ScimError> {
-        let id = parse_id(id, "User")?;
-        let row = self.user_row(id).await?;
-        let groups = if params.wants("groups") {
-            self.groups_of_users(&[id]).await?
-        } else {
-            Vec::new()
-        };
-        Ok((
-            params.project(&self.render_user(&row, &groups), schema()),
-            row.version,
-        ))
-    }
-
-    /// GET /Users and POST /Users/.search.
-    pub async fn list_users(&self, params: &ListParams) -> Result<Value, ScimError> {
-        let query = ScimQuery {
-            filter: params.filter.as_ref(),
-            sort: params.sort.as_ref().map(|(a, o)| (a, *o)),
-            offset: params.start_index - 1,
-            limit: params.count,
-        };
-        let (total, rows) = self
-            .state
-            .store
-            .scim_list_users(self.workspace.id, &query)
-            .await?;
-        let groups = if params.wants("groups") && !rows.is_empty() {
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            self.groups_of_users(&ids).await?
-        } else {
-            Vec::new()
-        };
-        let resources = rows
-            .iter()
-            .map(|row| params.project(&self.render_user(row, &groups), schema()))
-            .collect();
-        Ok(list_response(total, params.start_index, resources))
-    }
-
     /// POST /Users: creates (or links) the membership and stores the document.
-    pub async fn create_user(&self, body: &Value) -> Result<(Value, i64), ScimError> {
-        let doc = validated_document(body, schema(), &NOT_STORED)?;
+    pub(super) async fn create_user(&self, body: &Value) -> Result<(Value, i64), ScimError> {
+        let doc = validated_document(body, Users::schema(), &NOT_STORED)?;
         let user_name = required_string(&doc, "userName")?;
         let email = email_of(&doc, &user_name)?;
         let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-        let external_id = doc
-            .get("externalId")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let external_id = optional_string(&doc, "externalId");
         let access = &self.state.access;
         let existing = access
             .read(&self.workspace, None, |ix| {
@@ -246,7 +249,7 @@ impl ScimContext<'_> {
             Some(member) => {
                 // Linked, never duplicated: a member made by an invitation or SSO gains its
                 // SCIM view; a member already provisioned by SCIM is a conflict.
-                let row = self.user_row(member.id).await?;
+                let row = Users::row(self, member.id).await?;
                 if row.scim_doc.is_some() {
                     return Err(ScimError::uniqueness(format!(
                         "a User with the email {email} already exists in this workspace"
@@ -275,15 +278,13 @@ impl ScimContext<'_> {
         };
         let mut changes = vec![change.into()];
         changes.extend(roles);
-        access
-            .commit_with(&self.workspace, changes, &self.change_context(), &[side])
-            .await?;
-        let row = self.user_row(member.id).await?;
-        Ok((self.render_user(&row, &[]), row.version))
+        self.commit(changes, &[side]).await?;
+        let row = Users::row(self, member.id).await?;
+        Ok((Users::render(self, &row, None), row.version))
     }
 
     /// Writes a new document for an existing User (PUT and PATCH end here).
-    async fn write_user(
+    pub(super) async fn write_user(
         &self,
         before: &ScimUserRow,
         doc: Value,
@@ -292,10 +293,7 @@ impl ScimContext<'_> {
         let user_name = required_string(&doc, "userName")?;
         // An unassigned `active` (removed by PATCH, left out of PUT) means active, as on create.
         let active = doc.get("active").and_then(Value::as_bool).unwrap_or(true);
-        let external_id = doc
-            .get("externalId")
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let external_id = optional_string(&doc, "externalId");
         let member = self
             .state
             .access
@@ -343,42 +341,10 @@ impl ScimContext<'_> {
                 email,
             });
         }
-        self.state
-            .access
-            .commit_with(&self.workspace, changes, &self.change_context(), &sides)
-            .await?;
-        let row = self.user_row(before.id).await?;
+        self.commit(changes, &sides).await?;
+        let row = Users::row(self, before.id).await?;
         let groups = self.groups_of_users(&[row.id]).await?;
-        Ok((self.render_user(&row, &groups), row.version))
-    }
-
-    /// PUT /Users/{id}: replaces the document (read-only attributes ignored).
-    pub async fn replace_user(
-        &self,
-        id: &str,
-        body: &Value,
-        expected_version: Option<i64>,
-    ) -> Result<(Value, i64), ScimError> {
-        let before = self.user_row(parse_id(id, "User")?).await?;
-        let doc = validated_document(body, schema(), &NOT_STORED)?;
-        self.write_user(&before, doc, expected_version).await
-    }
-
-    /// PATCH /Users/{id}: applies the operations atomically.
-    pub async fn patch_user(
-        &self,
-        id: &str,
-        body: &Value,
-        expected_version: Option<i64>,
-    ) -> Result<(Value, i64), ScimError> {
-        let before = self.user_row(parse_id(id, "User")?).await?;
-        let ops = parse_patch(body, schema())?;
-        let mut doc = self.render_user(&before, &[]);
-        if let Some(object) = doc.as_object_mut() {
-            object.remove("meta");
-        }
-        apply(&mut doc, &ops, schema())?;
-        self.write_user(&before, doc, expected_version).await
+        Ok((Users::render(self, &row, Some(&groups)), row.version))
     }
 
     /// With the workspace's `scim_roles` setting on, `roles[].value` naming catalog roles
@@ -453,20 +419,8 @@ impl ScimContext<'_> {
         Ok(changes)
     }
 
-    /// DELETE /Users/{id}: removes the membership (the account survives).
-    pub async fn delete_user(
-        &self,
-        id: &str,
-        expected_version: Option<i64>,
-    ) -> Result<(), ScimError> {
-        let row = self.user_row(parse_id(id, "User")?).await?;
-        if expected_version.is_some_and(|v| v != row.version) {
-            return Err(ScimError::new(
-                412,
-                None,
-                "the user changed since the version you sent (If-Match)",
-            ));
-        }
+    /// Removes the membership (the account survives).
+    async fn remove_user(&self, row: &ScimUserRow) -> Result<(), ScimError> {
         self.state
             .access
             .remove_member(&self.workspace, &row.id.to_string(), &self.change_context())
