@@ -4,5 +4,6 @@
 pub mod api;
 pub mod auth;
 pub mod cli;
+pub mod console;
 pub mod saml;
 pub mod scim;

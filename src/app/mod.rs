@@ -210,6 +210,7 @@ fn serve(listener: TcpListener, data: web::Data<AppState>) -> std::io::Result<Se
             .configure(adapters::scim::routes::routes)
             .configure(adapters::auth::routes::routes)
             .configure(adapters::auth::invites::routes)
+            .configure(adapters::console::routes)
             .configure(adapters::saml::routes::routes)
             .default_service(web::to(not_found))
     })

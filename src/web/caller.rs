@@ -117,8 +117,25 @@ async fn by_token(state: &AppState, secret: &SecretString, slug: &str) -> Result
     })
 }
 
-/// The browser session of an owner of workspace `slug`.
+/// The browser session of an owner of workspace `slug`, with its CSRF check for writes
+/// (the `X-CSRF-Token` header).
 async fn by_session(state: &AppState, req: &HttpRequest, slug: &str) -> Result<Caller, ApiError> {
+    let (caller, me) = owner_session(state, req, slug).await?;
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if !safe {
+        me.require_csrf(req)?;
+    }
+    Ok(caller)
+}
+
+/// The signed-in browser as an active owner of workspace `slug` (Require SSO applies): 401
+/// signed out, 404 for a workspace the person is not in, 403 for a member who is no owner.
+/// The CSRF check is the caller's: a header for the API, a form field for the console.
+pub async fn owner_session(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: &str,
+) -> Result<(Caller, crate::web::sessions::SignedIn), ApiError> {
     let Some(me) = crate::web::sessions::signed_in(state, req).await? else {
         return Err(ApiError::Unauthorized(
             "send a service token as 'Authorization: Bearer …', or sign in".into(),
@@ -157,19 +174,16 @@ async fn by_session(state: &AppState, req: &HttpRequest, slug: &str) -> Result<C
             "this workspace requires single sign-on: sign in through its identity provider".into(),
         ));
     }
-    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if !safe {
-        me.require_csrf(req)?;
-    }
     tracing::Span::current().record("workspace", slug);
-    Ok(Caller {
+    let caller = Caller {
         workspace,
         principal: Principal::Owner {
             membership_id,
             account_id: me.session.account_id,
             email: me.session.email.clone(),
         },
-    })
+    };
+    Ok((caller, me))
 }
 
 impl FromRequest for Caller {

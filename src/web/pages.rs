@@ -28,10 +28,16 @@ padding:.5rem 1.2rem;font-size:1rem}.error{color:#a4161a}.muted{color:#667;font-
 
 /// A complete page; `body` is trusted HTML built with [`escape`].
 pub fn page(status: StatusCode, title: &str, body: &str) -> HttpResponse {
+    styled_page(status, title, STYLE, body)
+}
+
+/// A complete page with its own style sheet (`style` and `body` are trusted), under the same
+/// headers as every page: no caching, no framing, a CSP that allows no script.
+pub fn styled_page(status: StatusCode, title: &str, style: &str, body: &str) -> HttpResponse {
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width\"><title>{} · Gatehouse</title>\
-         <style>{STYLE}</style></head><body>{body}</body></html>",
+         <style>{style}</style></head><body>{body}</body></html>",
         escape(title)
     );
     HttpResponse::build(status)

@@ -9,6 +9,7 @@ mod api_contract;
 mod bridge;
 mod cli;
 mod cli_members;
+mod console;
 mod domains;
 mod drain;
 mod effective_grants;

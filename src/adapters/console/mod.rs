@@ -1,0 +1,202 @@
+//! The owner console at `/console`: server-rendered pages (maud templates, escaped by
+//! default; no script, so the pages' CSP allows none) for a signed-in owner to run a
+//! workspace. Reads go through the access index, writes through `service/`, exactly as the
+//! admin API's do; every form carries the session's CSRF token, and every change is audited
+//! with the owner as actor.
+
+mod layout;
+mod members;
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use maud::html;
+
+use crate::web::{
+    caller::owner_session,
+    pages::{error_page, url_encode},
+    sessions::{self, SignedIn},
+    ApiError, AppState, Caller,
+};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/console", web::get().to(home))
+        .route("/console/{slug}", web::get().to(overview))
+        .route("/console/{slug}/members", web::get().to(members::list))
+        .route(
+            "/console/{slug}/members/{member}",
+            web::get().to(members::show),
+        )
+        .route(
+            "/console/{slug}/members/{member}/grants",
+            web::post().to(members::give_role),
+        )
+        .route(
+            "/console/{slug}/members/{member}/grants/{grant}/revoke",
+            web::post().to(members::revoke_role),
+        )
+        .route(
+            "/console/{slug}/members/{member}/settings",
+            web::post().to(members::change_settings),
+        )
+        .route(
+            "/console/{slug}/members/{member}/remove",
+            web::post().to(members::remove),
+        );
+}
+
+/// A signed-in owner of the workspace in the path, with their session (for the CSRF token).
+pub(super) struct Owner {
+    pub caller: Caller,
+    pub me: SignedIn,
+}
+
+impl Owner {
+    /// The hidden form field every console form carries.
+    pub fn csrf(&self) -> &str {
+        &self.me.csrf_token
+    }
+
+    /// The refusal of a form whose CSRF field is not this session's (`None`: it is).
+    pub fn refuse_form(&self, sent: &str) -> Option<HttpResponse> {
+        if self.me.csrf_matches(Some(sent)) {
+            None
+        } else {
+            Some(error_page(
+                StatusCode::FORBIDDEN,
+                "Form expired",
+                "This form was not sent from your console session. Reload the page and try again.",
+            ))
+        }
+    }
+}
+
+/// The owner of `slug`, or the page that explains why not: signed out goes to `/login` (and
+/// back here after), a member who is no owner gets 403, anyone else 404.
+async fn owner(state: &AppState, req: &HttpRequest, slug: &str) -> Result<Owner, HttpResponse> {
+    match owner_session(state, req, slug).await {
+        Ok((caller, me)) => Ok(Owner { caller, me }),
+        Err(err) => Err(refusal(req, err)),
+    }
+}
+
+/// The page for an error met in the console.
+fn refusal(req: &HttpRequest, err: ApiError) -> HttpResponse {
+    match err {
+        ApiError::Unauthorized(_) => to_login(req),
+        ApiError::Forbidden(msg) => error_page(StatusCode::FORBIDDEN, "Not an owner", &msg),
+        ApiError::NotFound(_) => error_page(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such workspace among yours.",
+        ),
+        ApiError::BadRequest(msg) | ApiError::Conflict(msg) => {
+            error_page(StatusCode::BAD_REQUEST, "Not done", &msg)
+        }
+        other => {
+            tracing::error!(error = %other, "console: request failed");
+            error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Console unavailable",
+                "Try again in a moment.",
+            )
+        }
+    }
+}
+
+fn to_login(req: &HttpRequest) -> HttpResponse {
+    let back = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/console");
+    see_other(&format!("/login?return_to={}", url_encode(back)))
+}
+
+pub(super) fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header(("Location", location))
+        .finish()
+}
+
+/// `/console`: the signed-in person's workspaces; those they own open their console.
+async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let (me, csrf) = match sessions::current(&state, &req).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return to_login(&req),
+        Err(err) => return refusal(&req, err.into()),
+    };
+    let workspaces = match state.store.account_workspaces(me.account_id).await {
+        Ok(w) => w,
+        Err(err) => return refusal(&req, err.into()),
+    };
+    let body = html! {
+        h1 { "Your workspaces" }
+        p.muted { "Signed in as " (me.email) }
+        @if workspaces.is_empty() {
+            p { "You belong to no workspace yet." }
+        }
+        ul.cards {
+            @for (_, slug, kind, active) in &workspaces {
+                li {
+                    @if kind == "owner" && *active {
+                        a href={ "/console/" (url_encode(slug)) } { strong { (slug) } }
+                        " — owner"
+                    } @else {
+                        strong { (slug) }
+                        " — " (kind) @if !*active { " (inactive)" } "; only owners manage a workspace"
+                    }
+                }
+            }
+        }
+    };
+    layout::page(StatusCode::OK, "Console", None, &csrf, body)
+}
+
+/// `/console/{slug}`: the workspace at a glance.
+async fn overview(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+) -> HttpResponse {
+    let slug = path.into_inner();
+    let owner = match owner(&state, &req, &slug).await {
+        Ok(o) => o,
+        Err(page) => return page,
+    };
+    let workspace = &owner.caller.workspace;
+    let counts = state
+        .access
+        .read(workspace, None, |ix| {
+            (
+                ix.member_count(),
+                ix.groups().count(),
+                ix.grants().count(),
+                ix.resources().count(),
+                ix.products().to_vec(),
+            )
+        })
+        .await;
+    let (members, groups, grants, resources, products) = match counts {
+        Ok(c) => c,
+        Err(err) => return refusal(&req, err.into()),
+    };
+    let body = html! {
+        h1 { (workspace.name) }
+        table {
+            tr { th { "Members" } td { a href={ "/console/" (url_encode(&slug)) "/members" } { (members) } } }
+            tr { th { "Groups" } td { (groups) } }
+            tr { th { "Grants" } td { (grants) } }
+            tr { th { "Resources" } td { (resources) } }
+            tr { th { "Products enabled" } td {
+                @for p in &products { span.tag { (layout::product_label(*p)) } " " }
+            } }
+            tr { th { "Require SSO" } td { @if workspace.settings.require_sso { "yes" } @else { "no" } } }
+        }
+    };
+    layout::page(
+        StatusCode::OK,
+        &workspace.name,
+        Some(&slug),
+        owner.csrf(),
+        body,
+    )
+}
