@@ -85,7 +85,13 @@ impl Application {
             access.cache.spawn_poller(),
             crate::service::webhooks::Dispatcher::new(store.clone(), outbound.clone()).spawn(),
             crate::service::sso::spawn_refresher(store.clone(), outbound.clone()),
-            crate::service::purge::spawn_purger(store.clone(), idle),
+            crate::service::purge::spawn_purger(
+                store.clone(),
+                crate::storage::purge::PurgeAges {
+                    session_idle: idle,
+                    activity_log: chrono::Duration::days(i64::from(settings.activity_log_days)),
+                },
+            ),
         ];
         let saml_limiter = std::sync::Arc::new(crate::net::rate_limit::RateLimiter::per_minute(
             settings.network.saml_requests_per_minute,

@@ -54,6 +54,8 @@ pub struct Settings {
     /// After SIGTERM, how long `/readyz` answers 503 while new requests are still served, so
     /// load balancers stop sending before the listener closes.
     pub drain_seconds: u64,
+    /// Days the console's SCIM request log and sign-in log keep an entry.
+    pub activity_log_days: u32,
 }
 
 /// Settings of sign-in.
@@ -130,6 +132,7 @@ struct FileSettings {
     metrics_bind: Option<String>,
     saml_requests_per_minute: Option<u32>,
     drain_seconds: Option<u64>,
+    activity_log_days: Option<u32>,
 }
 
 /// Raw values and where each came from, before validation.
@@ -161,7 +164,7 @@ impl Layered {
 
 /// Every setting, by file key; its environment variable is `GATEHOUSE_` + the key in upper
 /// case. The README's configuration table must list each (a test checks it).
-pub const KEYS: [&str; 19] = [
+pub const KEYS: [&str; 20] = [
     "trusted_proxies",
     "outbound_allow",
     "metrics_bind",
@@ -181,6 +184,7 @@ pub const KEYS: [&str; 19] = [
     "argon2_iterations",
     "saml_clock_skew_seconds",
     "drain_seconds",
+    "activity_log_days",
 ];
 
 impl Settings {
@@ -241,6 +245,10 @@ impl Settings {
                 file.saml_requests_per_minute.map(|v| v.to_string()),
             ),
             ("drain_seconds", file.drain_seconds.map(|v| v.to_string())),
+            (
+                "activity_log_days",
+                file.activity_log_days.map(|v| v.to_string()),
+            ),
         ];
         let values = KEYS
             .iter()
@@ -318,6 +326,7 @@ impl Settings {
             log_format: raw.parse("log_format", LogFormat::Text)?,
             max_body_bytes: raw.parse("max_body_bytes", 1024 * 1024)?,
             drain_seconds: raw.parse("drain_seconds", 5)?,
+            activity_log_days: raw.parse("activity_log_days", 30)?,
             database_max_connections: raw.parse("database_max_connections", 10)?,
             mapping_rules_file: raw.get("mapping_rules_file").map(|(_, v)| v.trim().into()),
             dns_server: match raw.get("dns_server") {
@@ -375,6 +384,15 @@ impl Settings {
             return Err(ConfigError {
                 setting: raw.get(key).map(|(o, _)| o.clone()).unwrap_or_default(),
                 problem: (*problem).into(),
+            });
+        }
+        if !(1..=3650).contains(&settings.activity_log_days) {
+            return Err(ConfigError {
+                setting: raw
+                    .get("activity_log_days")
+                    .map(|(o, _)| o.clone())
+                    .unwrap_or_default(),
+                problem: "must be 1 to 3650".into(),
             });
         }
         if settings.drain_seconds > 300 {

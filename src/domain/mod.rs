@@ -2,6 +2,7 @@
 //! tokens, audit entries and the workspace export document, and the one case-folding rule
 //! (`case_fold`). Pure data and validation; nothing here knows about HTTP or SQL.
 
+pub mod activity;
 pub mod audit;
 pub mod bridge;
 pub mod case_fold;

@@ -31,7 +31,8 @@ pub enum SamlError {
 }
 
 impl SamlError {
-    /// A fixed label for metrics (the message itself is too varied to be a label).
+    /// A fixed label for metrics and the sign-in log (the message itself is too varied to
+    /// be a label); the most specific one that applies.
     pub fn reason_label(&self) -> &'static str {
         let text = match self {
             SamlError::Storage(_) => return "storage",
@@ -63,9 +64,14 @@ impl SamlError {
             ("already used", "replay"),
             ("inresponseto", "in_response_to"),
             ("already answered", "in_response_to"),
-            ("verification", "signature"),
+            // Conditions samael checks during verification: named before the generic label.
             ("audience", "audience"),
             ("addressed", "destination"),
+            ("recipient", "destination"),
+            ("destination", "destination"),
+            ("notonorafter", "expired"),
+            ("notbefore", "not_yet_valid"),
+            ("verification", "signature"),
             ("verified domain", "domain"),
             ("deactivated", "deactivated"),
             ("not a member", "not_member"),

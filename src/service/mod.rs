@@ -3,6 +3,7 @@
 //! commits the access model's own [`Change`]s in one transaction, then replays them into this
 //! instance's index before returning the new revision.
 
+pub mod activity;
 pub mod cache;
 mod consent;
 pub mod domains;

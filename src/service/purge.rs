@@ -1,5 +1,5 @@
 //! The purge task: every [`INTERVAL`], removes expired pending SAML requests, ended sessions
-//! and stale replay-cache rows, [`BATCH`] rows per statement, until a batch comes back short.
+//! stale replay-cache rows and activity-log entries past their retention, [`BATCH`] rows per statement, until a batch comes back short.
 //! Without it each unauthenticated `GET /saml/{slug}/login` would leave a row forever. Every
 //! instance runs it; the deletes are idempotent, so several instances only share the work.
 
@@ -7,7 +7,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use crate::storage::{purge::PurgeTarget, Store, StoreError};
+use crate::storage::{
+    purge::{PurgeAges, PurgeTarget},
+    Store, StoreError,
+};
 
 /// Rows per delete statement.
 pub const BATCH: i64 = 1_000;
@@ -22,19 +25,16 @@ pub struct Purged {
     pub saml_requests: u64,
     pub sessions: u64,
     pub replay_cache: u64,
+    pub activity_log: u64,
 }
 
-/// One purge of every table, `batch` rows per statement (`idle`: the session idle timeout).
-pub async fn purge_once(
-    store: &Store,
-    idle: chrono::Duration,
-    batch: i64,
-) -> Result<Purged, StoreError> {
+/// One purge of every table, `batch` rows per statement.
+pub async fn purge_once(store: &Store, ages: PurgeAges, batch: i64) -> Result<Purged, StoreError> {
     let mut purged = Purged::default();
     for target in PurgeTarget::ALL {
         let mut total = 0;
         for _ in 0..MAX_BATCHES {
-            let deleted = store.purge_expired(target, Utc::now(), idle, batch).await?;
+            let deleted = store.purge_expired(target, Utc::now(), ages, batch).await?;
             total += deleted;
             if deleted < batch as u64 {
                 break;
@@ -46,19 +46,20 @@ pub async fn purge_once(
             PurgeTarget::SamlRequests => purged.saml_requests = total,
             PurgeTarget::Sessions => purged.sessions = total,
             PurgeTarget::ReplayCache => purged.replay_cache = total,
+            PurgeTarget::ActivityLog => purged.activity_log = total,
         }
     }
     Ok(purged)
 }
 
 /// Purges every [`INTERVAL`] until the process ends.
-pub fn spawn_purger(store: Store, idle: chrono::Duration) -> tokio::task::JoinHandle<()> {
+pub fn spawn_purger(store: Store, ages: PurgeAges) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(INTERVAL);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticker.tick().await;
-            match purge_once(&store, idle, BATCH).await {
+            match purge_once(&store, ages, BATCH).await {
                 Ok(purged) => tracing::debug!(?purged, "expired rows purged"),
                 Err(err) => tracing::warn!(error = %err, "purging expired rows failed"),
             }

@@ -9,6 +9,7 @@
 //! deadlocking on a lock upgrade.
 
 mod access;
+mod activity;
 pub(crate) mod audit;
 pub mod bridge;
 pub mod cache;

@@ -1,6 +1,6 @@
 //! Removing rows nobody will read again: pending SAML requests past their expiry, sessions
-//! that ended (expired, idle too long or revoked), and replay-cache entries whose assertion can
-//! no longer be valid. Each statement deletes at most one batch, so a large backlog never
+//! that ended (expired, idle too long or revoked), replay-cache entries whose assertion can
+//! no longer be valid, and activity-log entries older than the retention. Each statement deletes at most one batch, so a large backlog never
 //! holds locks for long; the purge task (`service/purge.rs`) repeats until a batch comes back
 //! short.
 
@@ -14,30 +14,46 @@ pub enum PurgeTarget {
     SamlRequests,
     Sessions,
     ReplayCache,
+    ActivityLog,
+}
+
+/// How old rows may grow before they go.
+#[derive(Debug, Clone, Copy)]
+pub struct PurgeAges {
+    /// The session idle timeout.
+    pub session_idle: Duration,
+    /// How long the SCIM request log and sign-in log keep an entry.
+    pub activity_log: Duration,
 }
 
 impl PurgeTarget {
-    pub const ALL: [PurgeTarget; 3] = [Self::SamlRequests, Self::Sessions, Self::ReplayCache];
+    pub const ALL: [PurgeTarget; 4] = [
+        Self::SamlRequests,
+        Self::Sessions,
+        Self::ReplayCache,
+        Self::ActivityLog,
+    ];
 
     pub fn table(self) -> &'static str {
         match self {
             Self::SamlRequests => "saml_requests",
             Self::Sessions => "sessions",
             Self::ReplayCache => "saml_replay_cache",
+            Self::ActivityLog => "activity_log",
         }
     }
 }
 
 impl Store {
-    /// Deletes up to `batch` rows of `target` that are dead at `now` (`idle` is the session
-    /// idle timeout); answers how many went.
+    /// Deletes up to `batch` rows of `target` that are dead at `now`; answers how many went.
     pub async fn purge_expired(
         &self,
         target: PurgeTarget,
         now: DateTime<Utc>,
-        idle: Duration,
+        ages: PurgeAges,
         batch: i64,
     ) -> Result<u64, StoreError> {
+        let idle = ages.session_idle;
         // Keys picked by a LIMITed subquery: the same SQL on both backends.
         let deleted = match target {
             PurgeTarget::Sessions => with_pool!(self, pool => {
@@ -47,6 +63,17 @@ impl Store {
                 )
                 .bind(now)
                 .bind(now - idle)
+                .bind(batch)
+                .execute(pool)
+                .await?
+                .rows_affected()
+            }),
+            PurgeTarget::ActivityLog => with_pool!(self, pool => {
+                sqlx::query(
+                    "DELETE FROM activity_log WHERE id IN \
+                     (SELECT id FROM activity_log WHERE at < $1 LIMIT $2)",
+                )
+                .bind(now - ages.activity_log)
                 .bind(batch)
                 .execute(pool)
                 .await?

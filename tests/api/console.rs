@@ -154,3 +154,61 @@ on_both_backends! {
         assert_eq!(member["active"], false);
     }
 }
+
+on_both_backends! {
+    async fn the_scim_and_sign_in_logs_show_refusals_with_their_reason_and_no_secrets(app: TestApp) {
+        let sso = crate::sso_support::SsoWorkspace::new(&app, true).await;
+        let token = sso.token.clone();
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        sso.member("alice@example.com").await;
+        let (_, scim) = app.issue_token("acme", gatehouse::domain::TokenKind::Scim).await;
+        let user = "urn:ietf:params:scim:schemas:core:2.0:User";
+
+        // SCIM: a refused create (no userName) and a good one, both carrying a password.
+        let client = test_client(reqwest::redirect::Policy::none());
+        let refused = client.post(app.url("/scim/v2/Users")).bearer_auth(&scim)
+            .header("content-type", "application/scim+json")
+            .body(json!({"schemas": [user], "password": "Sup3r-secret-one"}).to_string())
+            .send().await.unwrap();
+        assert_eq!(refused.status(), 400);
+        let created = client.post(app.url("/scim/v2/Users")).bearer_auth(&scim)
+            .header("content-type", "application/scim+json")
+            .body(json!({"schemas": [user], "userName": "newbie@example.com", "password": "Sup3r-secret-two"}).to_string())
+            .send().await.unwrap();
+        assert_eq!(created.status(), 201);
+
+        // Sign-ins: a wrong password, and an SSO answer for another audience.
+        set_password(&app.db.url, "alice@example.com", "the right password!");
+        let (status, _) = app.password_login("alice@example.com", "a-wrong-password-123").await;
+        assert_eq!(status, 401);
+        let wrong_audience = sso.response(&["--name-id", "alice@example.com", "--audience", "https://other.example.com/sp"]);
+        let (status, _, _) = sso.post_acs(&wrong_audience, None).await;
+        assert_eq!(status, 403);
+
+        let (owner, _) = signed_in(&app, "olga@example.com").await;
+        let (status, _, scim_log) = page(&app, "/console/acme/scim?refused=true", Some(&owner)).await;
+        assert_eq!(status, 200);
+        assert!(scim_log.contains("POST /scim/v2/Users") && scim_log.contains("400"), "{scim_log}");
+        assert!(!scim_log.contains("201"), "refusals only: {scim_log}");
+        let (_, _, everything) = page(&app, "/console/acme/scim", Some(&owner)).await;
+        assert!(everything.contains("201"), "{everything}");
+        let (_, _, sign_ins) = page(&app, "/console/acme/sign-ins", Some(&owner)).await;
+        assert!(sign_ins.contains("wrong_password") && sign_ins.contains("alice@example.com"), "{sign_ins}");
+        assert!(sign_ins.contains("/saml/acme/acs") && sign_ins.contains("<code>audience</code>"), "{sign_ins}");
+        for page in [&everything, &sign_ins] {
+            for secret in ["Sup3r-secret", "a-wrong-password", "the right password", scim.as_str(), token.as_str(),
+                &wrong_audience[..40]] {
+                assert!(!page.contains(secret), "{secret} is in the log");
+            }
+        }
+        // Nor in the table itself.
+        let stored = crate::helpers::count_rows(&app,
+            "SELECT COUNT(*) FROM activity_log WHERE detail LIKE '%secret%' OR detail LIKE '%password!%' \
+             OR path LIKE '%?%'").await;
+        assert_eq!(stored, 0);
+        // Another workspace's owner never sees these logs.
+        let (member, _) = signed_in(&app, "alice@example.com").await;
+        let (status, _, _) = page(&app, "/console/acme/sign-ins", Some(&member)).await;
+        assert_eq!(status, 403);
+    }
+}

@@ -45,7 +45,7 @@ on_both_backends! {
             assert!(store.remember_assertion(connection.id, &format!("a-{i}"), now + Duration::seconds(expires)).await.unwrap());
         }
         // Batches of 2: every table needs two statements; the second comes back short.
-        let purged = purge_once(store, Duration::minutes(60), 2).await.unwrap();
+        let purged = purge_once(store, ages(), 2).await.unwrap();
         assert_eq!((purged.saml_requests, purged.sessions, purged.replay_cache), (3, 3, 3));
         for table in ["saml_requests", "sessions", "saml_replay_cache"] {
             let left = crate::helpers::count_rows(&app, &format!("SELECT COUNT(*) FROM {table}")).await;
@@ -54,7 +54,14 @@ on_both_backends! {
         // The live rows still work: the open request, the live session, the replay entry.
         assert!(store.pending_login(workspace.id, "gh-3").await.unwrap().is_some());
         assert!(!store.remember_assertion(connection.id, "a-3", now).await.unwrap(), "still remembered");
-        let again = purge_once(store, Duration::minutes(60), 1_000).await.unwrap();
+        let again = purge_once(store, ages(), 1_000).await.unwrap();
         assert_eq!((again.saml_requests, again.sessions, again.replay_cache), (0, 0, 0));
+    }
+}
+
+fn ages() -> gatehouse::storage::purge::PurgeAges {
+    gatehouse::storage::purge::PurgeAges {
+        session_idle: Duration::minutes(60),
+        activity_log: Duration::days(30),
     }
 }

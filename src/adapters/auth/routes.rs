@@ -19,9 +19,26 @@ use crate::{
     },
 };
 use crate::{
-    service::passwords,
-    web::{form_csrf, sessions},
+    service::{activity, passwords},
+    web::{form_csrf, request_context::RequestId, sessions},
 };
+
+/// A password sign-in attempt as the sign-in log records it.
+fn password_attempt(
+    email: &str,
+    status: StatusCode,
+    refusal: Option<&'static str>,
+) -> activity::SignInAttempt<'static> {
+    activity::SignInAttempt {
+        method: "password",
+        path: "/login".into(),
+        status: status.as_u16(),
+        refusal,
+        detail: refusal.map(|_| "the password does not match the account's".to_string()),
+        email: Some(email.to_string()),
+        request_id: RequestId::current(),
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home))
@@ -237,8 +254,15 @@ async fn login_submit(
     };
     let account_id = match (ok, account) {
         (true, Some((id, _))) => id,
-        _ => {
+        (_, known) => {
             attempt.failed();
+            if let Some((id, _)) = known {
+                // The owners of the person's workspaces see the refusal (an unknown email
+                // names nobody, so it is logged nowhere).
+                let refusal =
+                    password_attempt(&email, StatusCode::UNAUTHORIZED, Some("wrong_password"));
+                activity::record_account_sign_in(&state.store, id, &refusal).await;
+            }
             tracing::info!(
                 login.outcome = "wrong_credentials",
                 "login: password sign-in refused"
@@ -265,6 +289,8 @@ async fn login_submit(
     match sessions::start(&state, account_id, SessionMethod::Password, None).await {
         Ok(started) => {
             tracing::info!(login.outcome = "ok", login.method = "password", "signed in");
+            let signed_in = password_attempt(&email, StatusCode::SEE_OTHER, None);
+            activity::record_account_sign_in(&state.store, account_id, &signed_in).await;
             HttpResponse::SeeOther()
                 .insert_header(("Location", return_to))
                 .cookie(started.cookie)

@@ -31,6 +31,8 @@ pub fn page(
             @if let Some(slug) = slug {
                 a href={ "/console/" (url_encode(slug)) } { (slug) }
                 a href={ "/console/" (url_encode(slug)) "/members" } { "Members" }
+                a href={ "/console/" (url_encode(slug)) "/scim" } { "SCIM" }
+                a href={ "/console/" (url_encode(slug)) "/sign-ins" } { "Sign-ins" }
             }
             form.inline method="post" action="/logout" {
                 input type="hidden" name="csrf_token" value=(csrf);

@@ -5,6 +5,7 @@
 //! with the owner as actor.
 
 mod layout;
+mod logs;
 mod members;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
@@ -21,6 +22,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/console", web::get().to(home))
         .route("/console/{slug}", web::get().to(overview))
         .route("/console/{slug}/members", web::get().to(members::list))
+        .route("/console/{slug}/scim", web::get().to(logs::scim))
+        .route("/console/{slug}/sign-ins", web::get().to(logs::sign_ins))
         .route(
             "/console/{slug}/members/{member}",
             web::get().to(members::show),

@@ -28,7 +28,7 @@ use crate::{
         verify::{verify_off_thread, SpIdentity},
         SamlError,
     },
-    service::signin::provision,
+    service::{activity, signin::provision},
     storage::sso::PendingLogin,
     web::sessions,
     web::{pages::safe_return_path, request_context::RequestId, AppState},
@@ -131,6 +131,9 @@ pub(super) async fn acs(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
+    // Set once the workspace is known: refusals before that (rate limit, size, precheck)
+    // concern no workspace's log, which keeps the unauthenticated cost bounded.
+    let mut logged: Option<(uuid::Uuid, Option<String>)> = None;
     let outcome = async {
         rate_limit(&state, &req)?;
         let form = read_form(&state, &req, payload).await?;
@@ -141,6 +144,7 @@ pub(super) async fn acs(
             .map_err(|_| SamlError::Rejected("SAMLResponse is not UTF-8".into()))?;
         let claims = precheck(&xml)?;
         let workspace = workspace(&state, &slug).await?;
+        logged = Some((workspace.id, None));
         let sp = SpIdentity {
             entity_id: sp_entity_id(&state.settings.public_url, &slug),
             acs_url: acs_url(&state.settings.public_url, &slug),
@@ -172,6 +176,7 @@ pub(super) async fn acs(
                 return Err(SamlError::Rejected("this AuthnRequest was already answered".into()));
             }
         }
+        logged = Some((workspace.id, Some(assertion.name_id.clone())));
         let keep_until = assertion.not_on_or_after + sp.clock_skew;
         if !state
             .store
@@ -213,7 +218,27 @@ pub(super) async fn acs(
         )
     }
     .await;
-    outcome.unwrap_or_else(|err| refused(&err, &slug))
+    let (response, reason, detail) = match outcome {
+        Ok(response) => (response, None, None),
+        Err(err) => (
+            refused(&err, &slug),
+            Some(err.reason_label()),
+            Some(err.to_string()),
+        ),
+    };
+    if let Some((workspace_id, email)) = logged {
+        let attempt = activity::SignInAttempt {
+            method: "sso",
+            path: format!("/saml/{slug}/acs"),
+            status: response.status().as_u16(),
+            refusal: reason,
+            detail,
+            email,
+            request_id: RequestId::current(),
+        };
+        activity::record_sign_in(&state.store, workspace_id, &attempt).await;
+    }
+    response
 }
 
 /// Percent-encodes a return path for a query string.

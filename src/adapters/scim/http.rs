@@ -6,7 +6,8 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{
-    dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
+    dev::Payload, http::StatusCode, web, FromRequest, HttpMessage, HttpRequest, HttpResponse,
+    ResponseError,
 };
 
 use crate::scim::error::ScimError;
@@ -43,7 +44,10 @@ impl ResponseError for ScimError {
         if self.status == 429 {
             response.insert_header(("Retry-After", "1"));
         }
-        response.body(body.to_string())
+        let mut response = response.body(body.to_string());
+        // For the request log (`log_request`): the refusal as we said it.
+        response.extensions_mut().insert(self.clone());
+        response
     }
 }
 
@@ -142,6 +146,64 @@ pub fn require_schema(body: &serde_json::Value, urn: &str) -> Result<(), ScimErr
     Ok(())
 }
 
+/// The workspace a SCIM request authenticated for: whose request log it goes in.
+#[derive(Debug, Clone, Copy)]
+struct LoggedWorkspace(uuid::Uuid);
+
+/// Records every authenticated SCIM request in its workspace's request log (the owner
+/// console's): method, path without the query, status, and for a refusal its `scimType` and
+/// detail. Never a body: SCIM documents can carry passwords.
+pub async fn log_request(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let method = req.method().to_string();
+    let path = req.path().to_string();
+    // No clone of the request meanwhile: routing below needs it unshared.
+    let response = next.call(req).await?;
+    let request = response.request();
+    let workspace = request.extensions().get::<LoggedWorkspace>().copied();
+    if let (Some(LoggedWorkspace(workspace_id)), Some(state)) =
+        (workspace, request.app_data::<web::Data<AppState>>())
+    {
+        let status = response.status().as_u16();
+        let refusal = response.response().extensions().get::<ScimError>().cloned();
+        let entry = crate::domain::activity::NewActivity {
+            workspace_id,
+            kind: crate::domain::activity::ActivityKind::Scim,
+            method,
+            path,
+            status,
+            refused: status >= 400,
+            reason: refusal
+                .as_ref()
+                .map(|e| e.scim_type.unwrap_or(status_reason(e.status)).to_string()),
+            detail: refusal.map(|e| e.detail),
+            subject: None,
+            request_id: RequestId::current(),
+        };
+        crate::service::activity::record(&state.store, entry).await;
+    }
+    Ok(response)
+}
+
+/// A reason code for a refusal without a `scimType`.
+fn status_reason(status: u16) -> &'static str {
+    match status {
+        400 => "bad_request",
+        401 => "unauthorized",
+        403 => "forbidden",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        409 => "conflict",
+        412 => "precondition_failed",
+        413 => "payload_too_large",
+        429 => "too_many_requests",
+        _ if status >= 500 => "server_error",
+        _ => "refused",
+    }
+}
+
 /// The caller of a SCIM request: a live `scim` token, which names the workspace.
 #[derive(Debug, Clone)]
 pub struct ScimPrincipal {
@@ -166,6 +228,7 @@ impl FromRequest for ScimPrincipal {
     fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
         let secret = crate::web::bearer_secret(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
             let secret = secret.ok_or_else(|| {
                 ScimError::unauthorized("send the SCIM token as 'Authorization: Bearer …'")
@@ -181,6 +244,8 @@ impl FromRequest for ScimPrincipal {
                     let span = tracing::Span::current();
                     span.record("workspace", token.workspace_slug.as_str());
                     span.record("token_id", tracing::field::display(token.id));
+                    req.extensions_mut()
+                        .insert(LoggedWorkspace(token.workspace_id));
                     Ok(ScimPrincipal { token })
                 }
                 Err(TokenRejection::Revoked) => {

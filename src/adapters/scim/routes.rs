@@ -30,6 +30,7 @@ fn resource(path: &str) -> actix_web::Resource {
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/scim/v2")
+            .wrap(actix_web::middleware::from_fn(super::http::log_request))
             .service(
                 resource("/ServiceProviderConfig").route(web::get().to(service_provider_config)),
             )

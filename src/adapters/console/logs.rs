@@ -1,0 +1,122 @@
+//! The SCIM request log and the sign-in log: the newest entries first, refusals with their
+//! reason code and our one-line detail, so an owner can fix a misconfigured IdP alone. The
+//! SCIM page also shows the base URL the IdP is given.
+
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use maud::html;
+use serde::Deserialize;
+
+use super::{layout, owner, refusal};
+use crate::{
+    domain::activity::ActivityKind,
+    web::{pages::url_encode, AppState},
+};
+
+/// Entries per page.
+const PAGE: i64 = 100;
+
+#[derive(Deserialize)]
+pub struct LogQuery {
+    /// Only refusals.
+    refused: Option<bool>,
+    /// Entries older than this id (the next page).
+    before: Option<i64>,
+}
+
+/// `/console/{slug}/scim`.
+pub async fn scim(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> HttpResponse {
+    log_page(&state, &req, &path.into_inner(), ActivityKind::Scim, &query).await
+}
+
+/// `/console/{slug}/sign-ins`.
+pub async fn sign_ins(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<LogQuery>,
+) -> HttpResponse {
+    log_page(
+        &state,
+        &req,
+        &path.into_inner(),
+        ActivityKind::SignIn,
+        &query,
+    )
+    .await
+}
+
+async fn log_page(
+    state: &AppState,
+    req: &HttpRequest,
+    slug: &str,
+    kind: ActivityKind,
+    query: &LogQuery,
+) -> HttpResponse {
+    let owner = match owner(state, req, slug).await {
+        Ok(o) => o,
+        Err(page) => return page,
+    };
+    let refused_only = query.refused.unwrap_or(false);
+    let entries = match state
+        .store
+        .recent_activity(
+            owner.caller.workspace.id,
+            kind,
+            refused_only,
+            query.before,
+            PAGE + 1,
+        )
+        .await
+    {
+        Ok(entries) => entries,
+        Err(err) => return refusal(req, err.into()),
+    };
+    let more = entries.len() as i64 > PAGE;
+    let entries = &entries[..entries.len().min(PAGE as usize)];
+    let (title, segment) = match kind {
+        ActivityKind::Scim => ("SCIM requests", "scim"),
+        ActivityKind::SignIn => ("Sign-ins", "sign-ins"),
+    };
+    let base = format!("/console/{}/{segment}", url_encode(slug));
+    let filter = if refused_only { "&refused=true" } else { "" };
+    let days = state.settings.activity_log_days;
+    let body = html! {
+        h1 { (title) }
+        @if kind == ActivityKind::Scim {
+            p { "SCIM base URL for Okta or Microsoft Entra ID: "
+                code { (state.settings.public_url) "/scim/v2" } }
+            p.muted { "The IdP authenticates with a SCIM token of this workspace "
+                "(gatehouse token create --workspace " (slug) " --kind scim)." }
+        }
+        p.muted { "Kept " (days) " days. Never a password, a token, a document or an assertion." }
+        p {
+            @if refused_only { a href=(base) { "Show everything" } }
+            @else { a href={ (base) "?refused=true" } { "Show refusals only" } }
+        }
+        table id="log" {
+            tr { th { "When" } th { "Request" } th { "Status" } th { "Outcome" } th { "Reason" } th { "Who" } }
+            @for e in entries {
+                tr class=(e.outcome) {
+                    td.muted { (e.at.format("%Y-%m-%d %H:%M:%S UTC")) }
+                    td { (e.method.as_deref().unwrap_or("")) " " (e.path.as_deref().unwrap_or("")) }
+                    td { (e.status.map(|s| s.to_string()).unwrap_or_default()) }
+                    td { (e.outcome) }
+                    td { @if let Some(r) = &e.reason { code { (r) } } @if let Some(d) = &e.detail { br; span.muted { (d) } } }
+                    td { (e.subject.as_deref().unwrap_or("")) }
+                }
+            }
+        }
+        @if entries.is_empty() { p.muted { "Nothing recorded yet." } }
+        @if more {
+            @if let Some(last) = entries.last() {
+                p { a href={ (base) "?before=" (last.id) (filter) } { "Older entries" } }
+            }
+        }
+    };
+    layout::page(StatusCode::OK, title, Some(slug), owner.csrf(), body)
+}
