@@ -1,6 +1,6 @@
 """Gatehouse sign-in, as a person does it, in headless Chromium.
 
-Three scenarios, each in a fresh browser with a fresh profile:
+Five scenarios, each in a fresh browser with a fresh profile:
 
   invite    the invitation link -> choose a password twice -> Create my account and join -> `/`
             says "<email> (signed in with a password)" (the account is created here)
@@ -8,6 +8,10 @@ Three scenarios, each in a fresh browser with a fresh profile:
             "<email> (signed in with a password)"
   sso       /login -> email of an SSO domain -> Continue -> /saml/<ws>/login -> the IdP's /sso ->
             the IdP's auto-posting form -> ACS -> `/` says "<email> (signed in with SSO)"
+  console   /console (signed out) -> /login -> an owner signs in -> the workspace -> Members ->
+            the SSO user -> Source Admin "Only iOS Prod" -> Give; the access API then allows iOS
+            Prod and not Web Prod; the SCIM log shows the refused request; the sign-in log
+  console-member  a member who is no owner signs in and /console/<ws> says "Not an owner"
 
 Every step is screenshotted into --screenshots as NN-<scenario>-<step>.png. Prints one line per
 scenario (`PASS name` / `FAIL name: reason`) and ends with `N passed, M failed`; exits 1 when a
@@ -288,7 +292,95 @@ def scenario_sso(b: Browser, args, shots: Shots) -> str:
 
 
 # In this order: the invitation creates the account the password scenario signs in to.
-SCENARIOS = {"invite": scenario_invite, "password": scenario_password, "sso": scenario_sso}
+def password_sign_in(b: Browser, args, shots: Shots, scenario: str, email: str, return_to: str) -> None:
+    """Signs `email` in with --password at /login?return_to=…, ending on `return_to`."""
+    d = b.driver
+    base = args.base_url
+    d.get(f"{base}/login?return_to={return_to}")
+    wait_for(d, EC.visibility_of_element_located((By.ID, "email")), "the email field on /login").send_keys(email)
+    d.find_element(By.ID, "continue").click()
+    wait_for(d, EC.visibility_of_element_located((By.ID, "password")), "the password field").send_keys(args.password)
+    shots.take(d, scenario, "sign-in")
+    d.find_element(By.ID, "sign-in").click()
+    wait_for(d, path_is(base, return_to), f"{return_to} after signing in")
+
+
+def access_check(args, user: str, resource: str) -> bool:
+    """Asks the access API (service token) whether `user` may update source `resource`."""
+    import urllib.request
+
+    url = f"{args.base_url}/v1/workspaces/{args.workspace}/access/check"
+    local_only(url)
+    body = json.dumps({"user": user, "action": "source.update", "resource": {"type": "source", "id": resource}})
+    req = urllib.request.Request(url, data=body.encode(), method="POST", headers={
+        "Authorization": f"Bearer {args.service_token}", "Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=WAIT_S) as answer:
+        return json.load(answer)["allowed"]
+
+
+def scenario_console(b: Browser, args, shots: Shots) -> str:
+    """An owner signs in, opens the console, gives a member Source Admin on iOS Prod only, and the
+    access API follows; the SCIM log shows the refused SCIM request the run script made."""
+    d = b.driver
+    base = args.base_url
+    if not args.service_token:
+        raise Failure("no --service-token given")
+    d.get(base + "/console")
+    wait_for(d, path_is(base, "/login"), "the redirect of a signed-out browser to /login")
+    password_sign_in(b, args, shots, "console", args.owner_email, "/console")
+    wait_for(d, EC.element_to_be_clickable((By.LINK_TEXT, args.workspace)), "the workspace link").click()
+    shots.take(d, "console", "overview")
+    d.find_element(By.LINK_TEXT, "Members").click()
+    wait_for(d, EC.element_to_be_clickable((By.LINK_TEXT, args.sso_email)), "the member in the list")
+    shots.take(d, "console", "members")
+    d.find_element(By.LINK_TEXT, args.sso_email).click()
+    scope = wait_for(d, EC.visibility_of_element_located((By.ID, "scope-source-admin")), "the Source Admin scope picker")
+    if access_check(args, args.sso_email, "ios"):
+        raise Failure("the member could update iOS Prod before the role was given")
+    Select(scope).select_by_visible_text("Only iOS Prod")
+    shots.take(d, "console", "member-role-picked")
+    d.find_element(By.CSS_SELECTOR, "button[data-role='source.admin']").click()
+    notice = wait_for(d, EC.visibility_of_element_located((By.CSS_SELECTOR, "p.done")), "the confirmation")
+    shots.take(d, "console", "member-role-given")
+    if "Source Admin given" not in notice.text:
+        raise Failure(f"the confirmation reads {notice.text!r}")
+    if not access_check(args, args.sso_email, "ios"):
+        raise Failure("the access check does not allow iOS Prod after the role was given")
+    if access_check(args, args.sso_email, "web"):
+        raise Failure("the role reached Web Prod too; it was given on iOS Prod only")
+    d.find_element(By.LINK_TEXT, "SCIM").click()
+    log = wait_for(d, EC.visibility_of_element_located((By.ID, "log")), "the SCIM request log")
+    shots.take(d, "console", "scim-log")
+    if "POST /scim/v2/Users" not in log.text or "refused" not in log.text:
+        raise Failure(f"the SCIM log does not show the refused request: {log.text[:300]!r}")
+    d.find_element(By.LINK_TEXT, "Sign-ins").click()
+    wait_for(d, EC.visibility_of_element_located((By.ID, "log")), "the sign-in log")
+    shots.take(d, "console", "sign-in-log")
+    for _, url in b.requests_seen():
+        local_only(url)
+    return "Source Admin on iOS Prod given; the access check allows iOS Prod only"
+
+
+def scenario_console_member(b: Browser, args, shots: Shots) -> str:
+    """A member who is no owner cannot open the console."""
+    d = b.driver
+    base = args.base_url
+    password_sign_in(b, args, shots, "console-member", args.member_email, "/console")
+    d.get(f"{base}/console/{args.workspace}")
+    heading = wait_for(d, EC.visibility_of_element_located((By.TAG_NAME, "h1")), "the refusal page")
+    shots.take(d, "console-member", "refused")
+    if heading.text != "Not an owner":
+        raise Failure(f"a member opened the console: the page says {heading.text!r}")
+    return "refused: Not an owner"
+
+
+SCENARIOS = {
+    "invite": scenario_invite,
+    "password": scenario_password,
+    "sso": scenario_sso,
+    "console": scenario_console,
+    "console-member": scenario_console_member,
+}
 
 
 def main() -> int:
@@ -301,6 +393,10 @@ def main() -> int:
     ap.add_argument("--password", default="a long enough password")
     ap.add_argument("--sso-email", default="alice@example.com")
     ap.add_argument("--invite-url", default="", help="the invitation link for --password-email")
+    ap.add_argument("--workspace", default="acme")
+    ap.add_argument("--owner-email", default="olivia@example.com", help="an owner with --password")
+    ap.add_argument("--member-email", default="max@example.com", help="a member (no owner) with --password")
+    ap.add_argument("--service-token", default="", help="the workspace's service token (for the access check)")
     ap.add_argument("--chromium", default="/usr/bin/chromium")
     ap.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     ap.add_argument("--verbose", action="store_true", help="print the SSO redirect chain")

@@ -83,6 +83,8 @@ impl WorkspaceIndex {
             Change::ResourceRemoved { resource } => self.remove_resource(resource),
             Change::GrantAdded { grant } => self.add_grant(grant.clone()),
             Change::GrantRemoved { grant_id } => self.remove_grant(*grant_id),
+            // A notice for the feed's readers; nothing in the index changes.
+            Change::CertificateExpiring { .. } => {}
         }
         self.revision = revision;
         true

@@ -286,6 +286,21 @@ pub enum Change {
         /// Grant id.
         grant_id: Uuid,
     },
+    /// A notice, not a change of access: an SSO connection's signing certificate expires
+    /// within `threshold_days` (30, 7 or 1). In the feed so webhooks carry it; each threshold
+    /// of a certificate is announced once.
+    CertificateExpiring {
+        /// The SSO connection.
+        connection_id: Uuid,
+        /// The IdP's entity id.
+        idp_entity_id: String,
+        /// When the certificate expires (RFC 3339).
+        not_after: String,
+        /// Whole days left when the notice was made.
+        days_left: i64,
+        /// The threshold crossed.
+        threshold_days: i64,
+    },
 }
 
 /// Complete state of one workspace at a revision.

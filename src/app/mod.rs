@@ -85,6 +85,7 @@ impl Application {
             access.cache.spawn_poller(),
             crate::service::webhooks::Dispatcher::new(store.clone(), outbound.clone()).spawn(),
             crate::service::sso::spawn_refresher(store.clone(), outbound.clone()),
+            crate::service::sso::spawn_certificate_watch(store.clone()),
             crate::service::purge::spawn_purger(
                 store.clone(),
                 crate::storage::purge::PurgeAges {

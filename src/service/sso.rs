@@ -280,3 +280,91 @@ impl From<super::ServiceError> for SamlError {
         SamlError::Storage(err.to_string())
     }
 }
+
+/// Days before a signing certificate expires at which owners are told, most distant first.
+pub const CERTIFICATE_THRESHOLDS: [i64; 3] = [30, 7, 1];
+
+/// Announces, in each workspace's change feed (and so to its webhooks), the SSO signing
+/// certificates that crossed an expiry threshold since the last look: one notice per
+/// certificate and look, naming the nearest threshold crossed, and never the same threshold
+/// twice (a certificate first seen 5 days out gets the 7-day notice, then the 1-day one).
+/// Answers how many notices went out.
+pub async fn announce_expiring_certificates(
+    store: &Store,
+    now: chrono::DateTime<Utc>,
+) -> Result<usize, crate::storage::StoreError> {
+    use crate::access::Change;
+    use crate::storage::{AuditedChange, ChangeContext, SideWrite, StoreError};
+
+    let mut announced = 0;
+    for connection in store.all_sso_connections().await? {
+        for cert in &connection.certificates {
+            let days_left = (cert.not_after - now).num_days();
+            let crossed: Vec<i64> = CERTIFICATE_THRESHOLDS
+                .into_iter()
+                .filter(|t| days_left < *t)
+                .collect();
+            if crossed.is_empty() {
+                continue;
+            }
+            let done = store
+                .certificate_warnings(connection.id, cert.not_after)
+                .await?;
+            let new: Vec<i64> = crossed.into_iter().filter(|t| !done.contains(t)).collect();
+            let Some(nearest) = new.iter().min().copied() else {
+                continue;
+            };
+            let notice = AuditedChange {
+                change: Change::CertificateExpiring {
+                    connection_id: connection.id,
+                    idp_entity_id: connection.idp_entity_id.clone(),
+                    not_after: cert.not_after.to_rfc3339(),
+                    days_left,
+                    threshold_days: nearest,
+                },
+                before: None,
+            };
+            let claims: Vec<SideWrite> = new
+                .iter()
+                .map(|t| SideWrite::CertificateWarned {
+                    connection_id: connection.id,
+                    not_after: cert.not_after,
+                    threshold_days: *t,
+                })
+                .collect();
+            let ctx = ChangeContext {
+                actor: crate::domain::Actor::System,
+                request_id: None,
+                provenance: "certificate_watch",
+            };
+            match store
+                .commit_changes_with(connection.workspace_id, &[notice], &ctx, &claims)
+                .await
+            {
+                Ok(_) => {
+                    announced += 1;
+                    tracing::warn!(sso.connection = %connection.id, days_left, threshold = nearest,
+                        "an SSO signing certificate expires soon");
+                }
+                // Another instance announced it between the read and the write.
+                Err(StoreError::Duplicate(_)) => {}
+                Err(err) => return Err(err),
+            }
+        }
+    }
+    Ok(announced)
+}
+
+/// Looks for expiring certificates every hour until the process ends.
+pub fn spawn_certificate_watch(store: Store) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(Duration::from_secs(3600));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = announce_expiring_certificates(&store, Utc::now()).await {
+                tracing::warn!(error = %err, "certificate watch failed");
+            }
+        }
+    })
+}

@@ -226,6 +226,10 @@ pub(super) fn audit_names(change: &Change) -> (&'static str, String) {
         ),
         Change::GrantAdded { grant } => ("grant.create", format!("grant:{}", grant.id)),
         Change::GrantRemoved { grant_id } => ("grant.delete", format!("grant:{grant_id}")),
+        Change::CertificateExpiring { connection_id, .. } => (
+            "sso.certificate_expiring",
+            format!("sso_connection:{connection_id}"),
+        ),
     }
 }
 
@@ -591,6 +595,8 @@ macro_rules! write_change {
                     .execute(&mut *$tx)
                     .await?;
             }
+            // Only the feed row and the audit row (written by the caller).
+            Change::CertificateExpiring { .. } => {}
         }
     }};
 }

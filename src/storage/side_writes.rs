@@ -31,6 +31,13 @@ pub enum SideWrite {
         exempt: bool,
         audit: crate::domain::NewAuditEntry,
     },
+    /// Marks a threshold of an SSO certificate announced; fails with `Duplicate` when it
+    /// was (another instance got there first), so a notice goes out once.
+    CertificateWarned {
+        connection_id: Uuid,
+        not_after: chrono::DateTime<chrono::Utc>,
+        threshold_days: i64,
+    },
     /// The SCIM User view of a membership (which must exist by then).
     ScimUser {
         membership_id: Uuid,
@@ -106,6 +113,30 @@ macro_rules! write_side {
                          account, sign in to accept",
                     )
                 })?;
+            }
+            SideWrite::CertificateWarned {
+                connection_id,
+                not_after,
+                threshold_days,
+            } => {
+                let claimed = sqlx::query(
+                    "INSERT INTO certificate_warnings (connection_id, not_after, threshold_days, at) \
+                     SELECT id, $3, $4, $5 FROM sso_connections WHERE id = $1 AND workspace_id = $2 \
+                     ON CONFLICT DO NOTHING",
+                )
+                .bind(connection_id)
+                .bind(ws)
+                .bind(*not_after)
+                .bind(*threshold_days)
+                .bind($now)
+                .execute(&mut *$tx)
+                .await?
+                .rows_affected();
+                if claimed != 1 {
+                    return Err(StoreError::Duplicate(
+                        "this certificate threshold was announced already".into(),
+                    ));
+                }
             }
             SideWrite::SsoExempt {
                 membership_id,

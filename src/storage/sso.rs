@@ -301,3 +301,33 @@ impl Store {
         Ok(rows.into_iter().map(|(slug,)| slug).collect())
     }
 }
+
+impl Store {
+    /// Every SSO connection (for the certificate watch).
+    pub async fn all_sso_connections(&self) -> Result<Vec<SsoConnection>, StoreError> {
+        let sql = format!("SELECT {CONNECTION_COLUMNS} FROM sso_connections ORDER BY created_at");
+        let rows: Vec<ConnectionRow> = with_pool!(self, pool => {
+            sqlx::query_as(&sql).fetch_all(pool).await?
+        });
+        Ok(rows.into_iter().map(SsoConnection::from).collect())
+    }
+
+    /// The thresholds already announced for a connection's certificate.
+    pub async fn certificate_warnings(
+        &self,
+        connection_id: Uuid,
+        not_after: DateTime<Utc>,
+    ) -> Result<Vec<i64>, StoreError> {
+        let rows: Vec<(i64,)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT CAST(threshold_days AS BIGINT) FROM certificate_warnings \
+                 WHERE connection_id = $1 AND not_after = $2",
+            )
+            .bind(connection_id)
+            .bind(not_after)
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows.into_iter().map(|(t,)| t).collect())
+    }
+}

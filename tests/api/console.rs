@@ -212,3 +212,31 @@ on_both_backends! {
         assert_eq!(status, 403);
     }
 }
+
+on_both_backends! {
+    async fn the_sso_page_shows_the_values_to_copy_connects_an_idp_and_warns_of_expiry(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        let (owner, csrf) = signed_in(&app, "olga@example.com").await;
+        let (status, _, html) = page(&app, "/console/acme/sso", Some(&owner)).await;
+        assert_eq!(status, 200);
+        let acs = app.url("/saml/acme/acs");
+        assert!(html.contains(&acs) && html.contains(&app.url("/saml/acme/metadata")), "{html}");
+        assert!(html.contains("No identity provider is connected yet."));
+
+        let xml = crate::certificate_watch::metadata_expiring_in(5);
+        let (status, _) = submit(&app, "/console/acme/sso", &owner, &[("csrf_token", "forged"), ("metadata_xml", &xml)]).await;
+        assert_eq!(status, 403);
+        let (status, location) = submit(&app, "/console/acme/sso", &owner, &[("csrf_token", &csrf), ("metadata_xml", &xml)]).await;
+        assert_eq!(status, 303);
+        assert!(location.unwrap().contains("done="));
+        let (_, _, html) = page(&app, "/console/acme/sso", Some(&owner)).await;
+        assert!(html.contains("https://idp.expiring.test"), "{html}");
+        assert!(html.contains("certificate expires in"), "{html}");
+        let (_, connections) = app.get_json("/v1/workspaces/acme/sso/connections", &token).await;
+        assert_eq!(connections["connections"].as_array().unwrap().len(), 1);
+        // A broken document is refused with its reason, on the page.
+        let (_, location) = submit(&app, "/console/acme/sso", &owner, &[("csrf_token", &csrf), ("metadata_xml", "<nope")]).await;
+        assert!(location.unwrap().contains("error="));
+    }
+}

@@ -7,6 +7,7 @@ mod helpers;
 mod access;
 mod api_contract;
 mod bridge;
+mod certificate_watch;
 mod cli;
 mod cli_members;
 mod console;

@@ -7,6 +7,7 @@
 mod layout;
 mod logs;
 mod members;
+mod sso;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::html;
@@ -23,6 +24,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/{slug}", web::get().to(overview))
         .route("/console/{slug}/members", web::get().to(members::list))
         .route("/console/{slug}/scim", web::get().to(logs::scim))
+        .route("/console/{slug}/sso", web::get().to(sso::show))
+        .route("/console/{slug}/sso", web::post().to(sso::connect))
         .route("/console/{slug}/sign-ins", web::get().to(logs::sign_ins))
         .route(
             "/console/{slug}/members/{member}",
