@@ -240,3 +240,89 @@ on_both_backends! {
         assert!(location.unwrap().contains("error="));
     }
 }
+
+/// The text of the element with `id` in `html` (for values shown once).
+fn text_of(html: &str, id: &str) -> String {
+    let start = html
+        .find(&format!("id=\"{id}\">"))
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let rest = &html[start + id.len() + 6..];
+    rest[..rest.find('<').unwrap()].to_string()
+}
+
+/// POSTs a form and answers the page it renders (no redirect).
+async fn submit_page(
+    app: &TestApp,
+    path: &str,
+    cookie: &str,
+    form: &[(&str, &str)],
+) -> (u16, String) {
+    let client = test_client(reqwest::redirect::Policy::none());
+    let response = client
+        .post(app.url(path))
+        .header("cookie", format!("gatehouse_session={cookie}"))
+        .form(form)
+        .send()
+        .await
+        .unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+on_both_backends! {
+    async fn owners_manage_scim_tokens_and_invitations_in_the_console(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        let (owner, csrf) = signed_in(&app, "olga@example.com").await;
+
+        // A SCIM token, shown once, that works; rotated; revoked.
+        let (status, html) = submit_page(&app, "/console/acme/scim/tokens", &owner, &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 200, "{html}");
+        let secret = text_of(&html, "secret");
+        let scim_get = |secret: String| {
+            let app = &app;
+            async move {
+                app.client.get(app.url("/scim/v2/Users")).bearer_auth(secret).send().await.unwrap().status().as_u16()
+            }
+        };
+        assert_eq!(scim_get(secret.clone()).await, 200);
+        let (_, page_html) = (0, page(&app, "/console/acme/scim", Some(&owner)).await.2);
+        assert!(!page_html.contains(&secret), "the secret is shown only once");
+        let tokens = app.store.list_tokens(Some("acme")).await.unwrap();
+        let scim_token = tokens.iter().find(|t| t.kind == gatehouse::domain::TokenKind::Scim).unwrap();
+        let (status, html) = submit_page(&app, &format!("/console/acme/scim/tokens/{}/rotate", scim_token.id), &owner,
+            &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 200);
+        let rotated = text_of(&html, "secret");
+        assert_eq!(scim_get(rotated.clone()).await, 200);
+        let newest = app.store.list_tokens(Some("acme")).await.unwrap().into_iter()
+            .find(|t| t.kind == gatehouse::domain::TokenKind::Scim && t.expires_at.is_none()).unwrap();
+        let (status, _) = submit(&app, &format!("/console/acme/scim/tokens/{}/revoke", newest.id), &owner,
+            &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 303);
+        assert_eq!(scim_get(rotated).await, 403, "a revoked token is refused");
+        // Another workspace's token cannot be reached through this console.
+        app.create_workspace_with_domains("globex", &["globex.test".into()]).await;
+        let (other_id, other_secret) = app.issue_token("globex", gatehouse::domain::TokenKind::Scim).await;
+        let (status, _) = submit(&app, &format!("/console/acme/scim/tokens/{other_id}/revoke"), &owner,
+            &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 404);
+        assert_eq!(scim_get(other_secret).await, 200);
+
+        // An invitation with a role: the link shown once; listed; revoked.
+        let (status, html) = submit_page(&app, "/console/acme/invites", &owner, &[("csrf_token", &csrf),
+            ("email", "new@example.com"), ("kind", "member"), ("role", "source.read")]).await;
+        assert_eq!(status, 200, "{html}");
+        let link = text_of(&html, "invite-link");
+        assert!(link.contains("/invites/"), "{link}");
+        let (_, _, list) = page(&app, "/console/acme/invites", Some(&owner)).await;
+        assert!(list.contains("new@example.com") && list.contains("source.read") && list.contains("open until"), "{list}");
+        let code = link.rsplit('/').next().unwrap();
+        assert!(!list.contains(code), "the code is shown only once");
+        let (_, invites) = app.get_json("/v1/workspaces/acme/invites", &token).await;
+        let id = invites["invites"][0]["id"].as_str().unwrap().to_string();
+        let (status, _) = submit(&app, &format!("/console/acme/invites/{id}/revoke"), &owner, &[("csrf_token", &csrf)]).await;
+        assert_eq!(status, 303);
+        let (_, _, list) = page(&app, "/console/acme/invites", Some(&owner)).await;
+        assert!(list.contains("revoked"), "{list}");
+    }
+}

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::{layout, owner, refusal};
 use crate::{
-    domain::activity::ActivityKind,
+    domain::{activity::ActivityKind, TokenKind},
     web::{pages::url_encode, AppState},
 };
 
@@ -78,6 +78,16 @@ async fn log_page(
     };
     let more = entries.len() as i64 > PAGE;
     let entries = &entries[..entries.len().min(PAGE as usize)];
+    let scim_tokens = match kind {
+        ActivityKind::Scim => match state.store.list_tokens(Some(slug)).await {
+            Ok(tokens) => tokens
+                .into_iter()
+                .filter(|t| t.kind == TokenKind::Scim)
+                .collect(),
+            Err(err) => return refusal(req, err.into()),
+        },
+        ActivityKind::SignIn => Vec::new(),
+    };
     let (title, segment) = match kind {
         ActivityKind::Scim => ("SCIM requests", "scim"),
         ActivityKind::SignIn => ("Sign-ins", "sign-ins"),
@@ -90,8 +100,36 @@ async fn log_page(
         @if kind == ActivityKind::Scim {
             p { "SCIM base URL for Okta or Microsoft Entra ID: "
                 code { (state.settings.public_url) "/scim/v2" } }
-            p.muted { "The IdP authenticates with a SCIM token of this workspace "
-                "(gatehouse token create --workspace " (slug) " --kind scim)." }
+            h2 { "SCIM tokens" }
+            table id="tokens" {
+                tr { th { "Token" } th { "Created" } th { "Last used" } th { "State" } th {} }
+                @for t in &scim_tokens {
+                    tr {
+                        td { code { (t.prefix) "…" } }
+                        td.muted { (t.created_at.format("%Y-%m-%d")) }
+                        td.muted { (t.last_used_at.map(|d| d.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "never".into())) }
+                        td { @if t.revoked_at.is_some() { "revoked" } @else if t.expires_at.is_some() { "rotated (expiring)" } @else { "live" } }
+                        td {
+                            @if t.revoked_at.is_none() && t.expires_at.is_none() {
+                                form.inline method="post" action={ (base) "/tokens/" (t.id) "/rotate" } {
+                                    input type="hidden" name="csrf_token" value=(owner.csrf());
+                                    button type="submit" { "Rotate" }
+                                }
+                                " "
+                                form.inline method="post" action={ (base) "/tokens/" (t.id) "/revoke" } {
+                                    input type="hidden" name="csrf_token" value=(owner.csrf());
+                                    button type="submit" { "Revoke" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            form method="post" action={ (base) "/tokens" } {
+                input type="hidden" name="csrf_token" value=(owner.csrf());
+                button type="submit" id="new-token" { "Create a SCIM token" }
+            }
+            h2 { "Requests" }
         }
         p.muted { "Kept " (days) " days. Never a password, a token, a document or an assertion." }
         p {

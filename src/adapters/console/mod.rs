@@ -4,10 +4,12 @@
 //! admin API's do; every form carries the session's CSRF token, and every change is audited
 //! with the owner as actor.
 
+mod invites;
 mod layout;
 mod logs;
 mod members;
 mod sso;
+mod tokens;
 
 use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::html;
@@ -24,6 +26,24 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/{slug}", web::get().to(overview))
         .route("/console/{slug}/members", web::get().to(members::list))
         .route("/console/{slug}/scim", web::get().to(logs::scim))
+        .route("/console/{slug}/invites", web::get().to(invites::list))
+        .route("/console/{slug}/invites", web::post().to(invites::create))
+        .route(
+            "/console/{slug}/invites/{id}/revoke",
+            web::post().to(invites::revoke),
+        )
+        .route(
+            "/console/{slug}/scim/tokens",
+            web::post().to(tokens::create),
+        )
+        .route(
+            "/console/{slug}/scim/tokens/{id}/rotate",
+            web::post().to(tokens::rotate),
+        )
+        .route(
+            "/console/{slug}/scim/tokens/{id}/revoke",
+            web::post().to(tokens::revoke),
+        )
         .route("/console/{slug}/sso", web::get().to(sso::show))
         .route("/console/{slug}/sso", web::post().to(sso::connect))
         .route("/console/{slug}/sign-ins", web::get().to(logs::sign_ins))
