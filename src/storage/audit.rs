@@ -114,3 +114,26 @@ fn without_account_ids(mut value: serde_json::Value) -> serde_json::Value {
     strip(&mut value);
     value
 }
+
+impl Store {
+    /// Audit entries of a workspace with an id below `before` (all when `None`), newest
+    /// first, at most `limit` (the console's audit page filters them).
+    pub async fn audit_newest(
+        &self,
+        workspace_id: Uuid,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>, StoreError> {
+        const SQL: &str = "SELECT id, workspace_id, at, actor, action, target, before, after, \
+            request_id FROM audit_log WHERE workspace_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3";
+        let rows: Vec<AuditRow> = with_pool!(self, pool => {
+            sqlx::query_as(SQL)
+                .bind(workspace_id)
+                .bind(before.unwrap_or(i64::MAX))
+                .bind(limit)
+                .fetch_all(pool)
+                .await?
+        });
+        Ok(rows.into_iter().map(AuditEntry::from).collect())
+    }
+}

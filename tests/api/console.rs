@@ -326,3 +326,30 @@ on_both_backends! {
         assert!(list.contains("revoked"), "{list}");
     }
 }
+
+on_both_backends! {
+    async fn the_audit_page_filters_by_action_actor_member_and_time(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        let (_, max) = app.post("/v1/workspaces/acme/members", &token, json!({"email": "max@example.com"})).await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "zoe@example.com"})).await;
+        let (owner, csrf) = signed_in(&app, "olga@example.com").await;
+        let max_id = max["id"].as_str().unwrap().to_string();
+        submit(&app, &format!("/console/acme/members/{max_id}/grants"), &owner,
+            &[("csrf_token", &csrf), ("role", "source.read"), ("scope", "all")]).await;
+
+        let (status, _, all) = page(&app, "/console/acme/audit", Some(&owner)).await;
+        assert_eq!(status, 200);
+        assert!(all.contains("member.upsert") && all.contains("grant.create"), "{all}");
+        let (_, _, grants) = page(&app, "/console/acme/audit?action=grant.", Some(&owner)).await;
+        assert!(grants.contains("grant.create") && !grants.contains("member.upsert"), "{grants}");
+        let (_, _, by_owner) = page(&app, "/console/acme/audit?actor=owner", Some(&owner)).await;
+        assert!(by_owner.contains("grant.create") && !by_owner.contains("member.upsert"), "{by_owner}");
+        let (_, _, about_max) = page(&app, "/console/acme/audit?member=max%40example.com", Some(&owner)).await;
+        assert!(about_max.contains(&max_id), "{about_max}");
+        let rows = about_max.matches("<tr>").count();
+        assert!(rows >= 3, "a header, the membership and the grant: {about_max}");
+        let (_, _, none) = page(&app, "/console/acme/audit?since=2000-01-01&until=2000-01-02", Some(&owner)).await;
+        assert!(none.contains("No entry matches"), "{none}");
+    }
+}

@@ -35,6 +35,7 @@ pub fn page(
                 a href={ "/console/" (url_encode(slug)) "/sso" } { "Single sign-on" }
                 a href={ "/console/" (url_encode(slug)) "/scim" } { "SCIM" }
                 a href={ "/console/" (url_encode(slug)) "/sign-ins" } { "Sign-ins" }
+                a href={ "/console/" (url_encode(slug)) "/audit" } { "Audit" }
             }
             form.inline method="post" action="/logout" {
                 input type="hidden" name="csrf_token" value=(csrf);

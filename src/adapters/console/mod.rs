@@ -4,6 +4,7 @@
 //! admin API's do; every form carries the session's CSRF token, and every change is audited
 //! with the owner as actor.
 
+mod audit;
 mod invites;
 mod layout;
 mod logs;
@@ -26,6 +27,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/{slug}", web::get().to(overview))
         .route("/console/{slug}/members", web::get().to(members::list))
         .route("/console/{slug}/scim", web::get().to(logs::scim))
+        .route("/console/{slug}/audit", web::get().to(audit::show))
         .route("/console/{slug}/invites", web::get().to(invites::list))
         .route("/console/{slug}/invites", web::post().to(invites::create))
         .route(
