@@ -90,6 +90,58 @@ pub async fn verify_off_thread(
     outcome
 }
 
+/// What the owner is told when samael refuses a response. Its message is the same for a wrong
+/// key and for content altered after signing; the certificate the response carries in its
+/// KeyInfo tells the two apart: one this connection does not trust means the IdP signs with
+/// another key (a rotation not yet in the metadata?), a trusted one means the signed content
+/// was changed. Only runs on a refusal.
+fn signature_failure(xml: &str, connection: &SsoConnection, samael: &str) -> String {
+    let fingerprint = |der_b64: &str| -> Option<String> {
+        use base64::Engine as _;
+        let compact: String = der_b64.split_whitespace().collect();
+        let der = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .ok()?;
+        let digest = <sha2::Sha256 as sha2::Digest>::digest(&der);
+        Some(
+            digest[..8]
+                .iter()
+                .map(|b| format!("{b:02X}"))
+                .collect::<Vec<_>>()
+                .join(":"),
+        )
+    };
+    let trusted: Vec<String> = connection
+        .certificates
+        .iter()
+        .filter_map(|c| fingerprint(&c.der))
+        .collect();
+    let carried = xml
+        .find("X509Certificate>")
+        .map(|start| &xml[start + "X509Certificate>".len()..])
+        .and_then(|rest| rest.find('<').map(|end| &rest[..end]))
+        .and_then(fingerprint);
+    if !samael.contains("signed") {
+        return format!("the response failed verification: {samael}");
+    }
+    match carried {
+        Some(used) if !trusted.contains(&used) => format!(
+            "the response is signed with a certificate this connection does not trust \
+             (SHA-256 {used}…; trusted: {}…): update the IdP metadata",
+            trusted.join("…, ")
+        ),
+        Some(used) => format!(
+            "the signature made with the trusted certificate (SHA-256 {used}…) does not match \
+             the signed content: the response was altered after signing"
+        ),
+        None => format!(
+            "the signature does not verify with the trusted certificates (SHA-256 {}…) and the \
+             response names no certificate (a wrong key, or changed content)",
+            trusted.join("…, ")
+        ),
+    }
+}
+
 /// Verifies `xml` (a decoded SAMLResponse that passed [`precheck`](super::precheck::precheck),
 /// whose claims are `claims`) from `connection`, answering `request_id` (or IdP-initiated
 /// when `None`).
@@ -136,7 +188,7 @@ pub fn verify(
     // samael's errors are not Send: turn them into text here, before any await.
     let assertion = provider
         .parse_xml_response(xml, Some(&ids))
-        .map_err(|e| SamlError::Rejected(format!("the response failed verification: {e}")))?;
+        .map_err(|e| SamlError::Rejected(signature_failure(xml, connection, &e.to_string())))?;
 
     if assertion.issue_instant > Utc::now() + sp.clock_skew {
         return Err(SamlError::Rejected(

@@ -353,3 +353,20 @@ on_both_backends! {
         assert!(none.contains("No entry matches"), "{none}");
     }
 }
+
+on_both_backends! {
+    async fn the_sign_in_log_tells_a_wrong_key_from_content_changed_after_signing(app: TestApp) {
+        let sso = crate::sso_support::SsoWorkspace::new(&app, true).await;
+        app.post("/v1/workspaces/acme/members", &sso.token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        sso.member("alice@example.com").await;
+        let wrong_key = sso.response(&["--name-id", "alice@example.com", "--key", "attacker"]);
+        assert_eq!(sso.post_acs(&wrong_key, None).await.0, 403);
+        let tampered = sso.attack("tamper-after-sign", &["--name-id", "alice@example.com"]);
+        assert_eq!(sso.post_acs(&tampered, None).await.0, 403);
+        let (owner, _) = signed_in(&app, "olga@example.com").await;
+        let (_, _, log) = page(&app, "/console/acme/sign-ins?refused=true", Some(&owner)).await;
+        assert!(log.contains("<code>untrusted_certificate</code>"), "{log}");
+        assert!(log.contains("<code>tampered</code>"), "{log}");
+        assert!(log.contains("update the IdP metadata"), "{log}");
+    }
+}
