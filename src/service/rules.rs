@@ -20,6 +20,15 @@ use crate::{
     storage::{AuditedChange, ChangeContext},
 };
 
+/// What a rule would give now (see [`AccessService::preview_rule`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RulePreview {
+    /// The display names of the groups it matches.
+    pub groups: Vec<String>,
+    /// Distinct members of those groups.
+    pub members: usize,
+}
+
 /// A rule as callers write it (API body, TOML file).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -65,6 +74,31 @@ impl AccessService {
             source: source.into(),
             created_at: Utc::now(),
         })
+    }
+
+    /// What a rule would give before it is saved: the groups it matches now and how many
+    /// distinct members they hold (validated as [`Self::create_rule`] validates).
+    pub async fn preview_rule(
+        &self,
+        workspace: &Workspace,
+        spec: RuleSpec,
+    ) -> Result<RulePreview, ServiceError> {
+        let rule = self.rule_from_spec(workspace, spec, "api").await?;
+        self.read(workspace, None, |ix| {
+            let compiled = rule.compile();
+            let mut groups = Vec::new();
+            let mut members = std::collections::HashSet::new();
+            for group in ix.groups().filter(|g| compiled.matches(g)) {
+                groups.push(group.display_name.clone());
+                members.extend(ix.group_members(group.id).into_iter().map(|(m, _)| m));
+            }
+            groups.sort();
+            RulePreview {
+                groups,
+                members: members.len(),
+            }
+        })
+        .await
     }
 
     /// Adds a rule and applies it.

@@ -370,3 +370,42 @@ on_both_backends! {
         assert!(log.contains("update the IdP metadata"), "{log}");
     }
 }
+
+on_both_backends! {
+    async fn a_rule_is_previewed_before_it_is_saved(app: TestApp) {
+        let token = app.workspace_with_token("acme").await;
+        app.post("/v1/workspaces/acme/members", &token, json!({"email": "olga@example.com", "kind": "owner"})).await;
+        let mut ids = Vec::new();
+        for email in ["a@example.com", "b@example.com", "c@example.com"] {
+            let (_, m) = app.post("/v1/workspaces/acme/members", &token, json!({"email": email})).await;
+            ids.push(m["id"].as_str().unwrap().to_string());
+        }
+        for (name, members) in [("eng-web", &ids[..2]), ("eng-ios", &ids[1..]), ("sales", &ids[..1])] {
+            let (_, g) = app.post("/v1/workspaces/acme/groups", &token, json!({"display_name": name})).await;
+            for m in members {
+                app.post(&format!("/v1/workspaces/acme/groups/{}/members", g["id"].as_str().unwrap()), &token,
+                    json!({"member": m})).await;
+            }
+        }
+        let (owner, csrf) = signed_in(&app, "olga@example.com").await;
+        let rule = [("csrf_token", csrf.as_str()), ("match", "display_name_prefix"), ("pattern", "eng-"),
+            ("role", "source.admin")];
+        let (status, html) = submit_page(&app, "/console/acme/rules", &owner, &[rule[0], rule[1], rule[2], rule[3],
+            ("step", "preview")]).await;
+        assert_eq!(status, 200, "{html}");
+        assert!(html.contains("This rule gives Source Admin to 3 members of 2 groups (eng-ios, eng-web)."), "{html}");
+        let (_, rules) = app.get_json("/v1/workspaces/acme/mapping-rules", &token).await;
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 0, "a preview saves nothing");
+        let (status, _) = submit(&app, "/console/acme/rules", &owner, &[rule[0], rule[1], rule[2], rule[3],
+            ("step", "save")]).await;
+        assert_eq!(status, 303);
+        let (_, rules) = app.get_json("/v1/workspaces/acme/mapping-rules", &token).await;
+        assert_eq!(rules["rules"].as_array().unwrap().len(), 1);
+        let check = json!({"user": "c@example.com", "action": "source.update", "resource": {"type": "source", "id": "x"}});
+        app.post("/v1/workspaces/acme/resources", &token, json!({"type": "source", "id": "x", "name": "X"})).await;
+        let (_, answer) = app.post("/v1/workspaces/acme/access/check", &token, check).await;
+        assert_eq!(answer["allowed"], true);
+        let (_, _, html) = page(&app, "/console/acme/groups", Some(&owner)).await;
+        assert!(html.contains("name starts with") && html.contains("eng-web"), "{html}");
+    }
+}

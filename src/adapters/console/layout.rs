@@ -31,6 +31,7 @@ pub fn page(
             @if let Some(slug) = slug {
                 a href={ "/console/" (url_encode(slug)) } { (slug) }
                 a href={ "/console/" (url_encode(slug)) "/members" } { "Members" }
+                a href={ "/console/" (url_encode(slug)) "/groups" } { "Groups" }
                 a href={ "/console/" (url_encode(slug)) "/invites" } { "Invitations" }
                 a href={ "/console/" (url_encode(slug)) "/sso" } { "Single sign-on" }
                 a href={ "/console/" (url_encode(slug)) "/scim" } { "SCIM" }

@@ -5,6 +5,7 @@
 //! with the owner as actor.
 
 mod audit;
+mod groups;
 mod invites;
 mod layout;
 mod logs;
@@ -28,6 +29,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/console/{slug}/members", web::get().to(members::list))
         .route("/console/{slug}/scim", web::get().to(logs::scim))
         .route("/console/{slug}/audit", web::get().to(audit::show))
+        .route("/console/{slug}/groups", web::get().to(groups::show))
+        .route("/console/{slug}/rules", web::post().to(groups::submit))
+        .route(
+            "/console/{slug}/rules/{id}/delete",
+            web::post().to(groups::delete),
+        )
         .route("/console/{slug}/invites", web::get().to(invites::list))
         .route("/console/{slug}/invites", web::post().to(invites::create))
         .route(
