@@ -14,6 +14,7 @@ pub mod bridge;
 pub mod cache;
 mod domains;
 mod error;
+mod group_commit;
 mod invites;
 pub(crate) mod member_emails;
 pub mod purge;
@@ -58,6 +59,8 @@ pub(crate) enum Backend {
 pub struct Store {
     pub(crate) backend: Backend,
     pub(crate) caches: std::sync::Arc<Caches>,
+    /// Change sets waiting for their workspace's writer (see [`group_commit`]).
+    pub(crate) commit_queues: std::sync::Arc<group_commit::CommitQueues>,
 }
 
 /// Read-through caches of hot rows (see [`cache`]).
@@ -151,6 +154,7 @@ impl Store {
         Ok(Self {
             backend,
             caches: Default::default(),
+            commit_queues: Default::default(),
         })
     }
 

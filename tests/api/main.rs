@@ -9,6 +9,7 @@ mod api_contract;
 mod bridge;
 mod cli;
 mod cli_members;
+mod concurrent_writers;
 mod domains;
 mod drain;
 mod effective_grants;
