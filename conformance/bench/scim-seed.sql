@@ -17,10 +17,11 @@ INSERT INTO accounts (id, email, email_key, created_at)
 SELECT gen_random_uuid(), 'user' || i || '@' || :'domain', 'user' || i || '@' || :'domain', now()
   FROM generate_series(1, :users) AS i;
 
-INSERT INTO memberships (id, workspace_id, account_id, kind, active, provenance, created_at,
-                         updated_at, user_name, user_name_key, external_id, scim_doc, version)
-SELECT gen_random_uuid(), :'ws'::uuid, a.id, 'member', true, 'scim', now(), now(),
-       a.email, a.email_key, 'ext-' || s.i,
+INSERT INTO memberships (id, workspace_id, account_id, email, email_key, kind, active,
+                         provenance, created_at, updated_at, user_name, user_name_key,
+                         external_id, scim_doc, scim_search, version)
+SELECT gen_random_uuid(), :'ws'::uuid, a.id, a.email, a.email_key, 'member', true, 'scim', now(),
+       now(), a.email, a.email_key, 'ext-' || s.i,
        jsonb_build_object(
          'schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'),
          'userName', a.email,
@@ -31,16 +32,35 @@ SELECT gen_random_uuid(), :'ws'::uuid, a.id, 'member', true, 'scim', now(), now(
                                                         'primary', true)),
          'title', (ARRAY['Engineer', 'Analyst', 'Manager', 'Designer'])[s.i % 4 + 1],
          'active', true),
+       -- The search copy: the same document with caseExact=false strings folded.
+       jsonb_build_object(
+         'schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:User'),
+         'userName', a.email_key,
+         'externalId', 'ext-' || s.i,
+         'name', jsonb_build_object('givenName', 'given' || s.i, 'familyName', 'family' || s.i,
+                                    'formatted', 'given' || s.i || ' family' || s.i),
+         'emails', jsonb_build_array(jsonb_build_object('value', a.email_key, 'type', 'work',
+                                                        'primary', true)),
+         'title', lower((ARRAY['Engineer', 'Analyst', 'Manager', 'Designer'])[s.i % 4 + 1]),
+         'active', true),
        1
   FROM generate_series(1, :users) AS s(i)
   JOIN accounts a ON a.email_key = 'user' || s.i || '@' || :'domain';
 
+-- Every email a User shows, folded (SCIM's email uniqueness reads these).
+INSERT INTO member_emails (workspace_id, membership_id, email_key)
+SELECT workspace_id, id, email_key FROM memberships WHERE workspace_id = :'ws'::uuid;
+
 INSERT INTO groups (id, workspace_id, display_name, display_name_key, external_id, created_at,
-                    updated_at, scim_doc, version)
+                    updated_at, scim_doc, scim_search, version)
 SELECT gen_random_uuid(), :'ws'::uuid, 'Group ' || g, 'group ' || g, 'gext-' || g, now(), now(),
        jsonb_build_object(
          'schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:Group'),
          'displayName', 'Group ' || g,
+         'externalId', 'gext-' || g),
+       jsonb_build_object(
+         'schemas', jsonb_build_array('urn:ietf:params:scim:schemas:core:2.0:Group'),
+         'displayName', 'group ' || g,
          'externalId', 'gext-' || g),
        1
   FROM generate_series(1, :groups) AS g;
@@ -55,6 +75,7 @@ SELECT g.id, m.id, :'ws'::uuid, 'scim', now()
 COMMIT;
 ANALYZE accounts;
 ANALYZE memberships;
+ANALYZE member_emails;
 ANALYZE groups;
 ANALYZE group_members;
 

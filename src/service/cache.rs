@@ -90,9 +90,35 @@ impl AccessCache {
         self.catch_up_entry(workspace_id, &entry).await
     }
 
+    /// Brings the index to at least `revision` (this instance's own commit); returns the
+    /// revision applied. Writers committed together (see the store's group commit) wait on
+    /// one catch-up: whoever follows the first finds its revision applied already, without
+    /// another read of the feed.
+    pub async fn catch_up_to(&self, workspace_id: Uuid, revision: i64) -> Result<i64, StoreError> {
+        let entry = self.entry(workspace_id).await?;
+        let applied = entry.index.read().expect("index lock poisoned").revision();
+        if applied >= revision {
+            return Ok(applied);
+        }
+        self.catch_up_from(workspace_id, &entry, Some(revision))
+            .await
+    }
+
     async fn catch_up_entry(&self, workspace_id: Uuid, entry: &Entry) -> Result<i64, StoreError> {
+        self.catch_up_from(workspace_id, entry, None).await
+    }
+
+    async fn catch_up_from(
+        &self,
+        workspace_id: Uuid,
+        entry: &Entry,
+        enough: Option<i64>,
+    ) -> Result<i64, StoreError> {
         let _one_at_a_time = entry.syncing.lock().await;
         let mut revision = entry.index.read().expect("index lock poisoned").revision();
+        if enough.is_some_and(|enough| revision >= enough) {
+            return Ok(revision);
+        }
         loop {
             let events = self
                 .store

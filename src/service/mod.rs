@@ -143,12 +143,16 @@ impl AccessService {
         ctx: &ChangeContext,
         side_writes: &[SideWrite],
     ) -> Result<i64, ServiceError> {
-        if !changes.is_empty() || !side_writes.is_empty() {
-            self.store
-                .commit_changes_with(workspace.id, &changes, ctx, side_writes)
-                .await?;
+        if changes.is_empty() && side_writes.is_empty() {
+            return Ok(self.cache.catch_up(workspace.id).await?);
         }
-        Ok(self.cache.catch_up(workspace.id).await?)
+        let revision = self
+            .store
+            .commit_changes_with(workspace.id, &changes, ctx, side_writes)
+            .await?;
+        // Read-your-writes: the index holds this commit before the caller answers.
+        self.cache.catch_up_to(workspace.id, revision).await?;
+        Ok(revision)
     }
 
     /// The member named by a membership id, account id or email.

@@ -2,8 +2,10 @@
 //! own [`Change`] values are the mutations, so what is written, what the change feed carries
 //! and what every instance's in-memory index replays are the same thing.
 //!
-//! `commit_changes` locks the workspace row first (PostgreSQL row lock; SQLite's IMMEDIATE
-//! transaction), so writers of one workspace queue and revisions commit in order: a reader of
+//! `commit_changes` hands the change set to the workspace's group commit (see
+//! [`super::group_commit`]): one writer at a time per workspace locks the workspace row
+//! (PostgreSQL row lock; SQLite's IMMEDIATE transaction) and writes every change set queued
+//! meanwhile in that one transaction, so revisions commit in order: a reader of
 //! `access_changes` never sees revision N+1 before N.
 
 use chrono::{DateTime, Utc};
@@ -12,6 +14,7 @@ use uuid::Uuid;
 
 use super::{
     audit::append_audit,
+    group_commit::Pending,
     in_transaction,
     side_writes::{write_side, SideWrite},
     user_versions::touch_users,
@@ -698,30 +701,9 @@ impl Store {
         ctx: &ChangeContext,
         side_writes: &[SideWrite],
     ) -> Result<i64, StoreError> {
-        let now = Utc::now();
-        let revision = in_transaction!(self, tx => {
-            // Lock the workspace row first: writers of one workspace queue here.
-            let (start,): (i64,) = sqlx::query_as(
-                "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",
-            )
-            .bind(workspace_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
-            for side in side_writes.iter().filter(|s| s.precedes_changes()) {
-                write_side!(tx, workspace_id, side, now);
-            }
-            let revision = write_changes!(tx, workspace_id, start, changes, ctx, now);
-            for side in side_writes.iter().filter(|s| !s.precedes_changes()) {
-                write_side!(tx, workspace_id, side, now);
-            }
-            sqlx::query("UPDATE workspaces SET revision = $2 WHERE id = $1")
-                .bind(workspace_id)
-                .bind(revision)
-                .execute(&mut *tx)
-                .await?;
-            Ok::<_, StoreError>(revision)
-        });
+        let revision = self
+            .group_commit(workspace_id, changes, ctx, side_writes)
+            .await;
         // Cached workspaces keep their settings; only a products change makes them stale
         // (revision readers use `workspace_fresh`).
         if changes
@@ -731,6 +713,70 @@ impl Store {
             self.caches.workspaces.clear();
         }
         revision
+    }
+
+    /// One transaction for the batch: the workspace row locked once, each change set at the
+    /// revisions after the previous one's. Answers one result per change set; `Err` when the
+    /// transaction as a whole failed (then nothing of the batch was written).
+    pub(super) async fn write_batch(
+        &self,
+        workspace_id: Uuid,
+        batch: &[Pending],
+    ) -> Result<Vec<Result<i64, StoreError>>, StoreError> {
+        // A change set alone needs no savepoint: its failure rolls back the transaction.
+        let savepoints = batch.len() > 1;
+        in_transaction!(self, tx => {
+            let (start,): (i64,) = sqlx::query_as(
+                "UPDATE workspaces SET revision = revision WHERE id = $1 RETURNING revision",
+            )
+            .bind(workspace_id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("workspace {workspace_id}")))?;
+            let mut revision = start;
+            let mut results = Vec::with_capacity(batch.len());
+            for pending in batch {
+                if savepoints {
+                    sqlx::query("SAVEPOINT change_set").execute(&mut *tx).await?;
+                }
+                let now = Utc::now();
+                let written: Result<i64, StoreError> = async {
+                    let ws = workspace_id;
+                    for side in pending.side_writes.iter().filter(|s| s.precedes_changes()) {
+                        write_side!(tx, ws, side, now);
+                    }
+                    let last = write_changes!(tx, ws, revision, &pending.changes, &pending.ctx, now);
+                    for side in pending.side_writes.iter().filter(|s| !s.precedes_changes()) {
+                        write_side!(tx, ws, side, now);
+                    }
+                    Ok(last)
+                }
+                .await;
+                match written {
+                    Ok(last) => {
+                        if savepoints {
+                            sqlx::query("RELEASE SAVEPOINT change_set").execute(&mut *tx).await?;
+                        }
+                        revision = last;
+                        results.push(Ok(last));
+                    }
+                    Err(err) if savepoints => {
+                        sqlx::query("ROLLBACK TO SAVEPOINT change_set").execute(&mut *tx).await?;
+                        sqlx::query("RELEASE SAVEPOINT change_set").execute(&mut *tx).await?;
+                        results.push(Err(err));
+                    }
+                    Err(err) => return Err(err),
+                }
+            }
+            if revision != start {
+                sqlx::query("UPDATE workspaces SET revision = $2 WHERE id = $1")
+                    .bind(workspace_id)
+                    .bind(revision)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            Ok::<_, StoreError>(results)
+        })
     }
 
     /// Everything the access model needs of one workspace, consistent at one revision.

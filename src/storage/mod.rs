@@ -15,6 +15,7 @@ pub mod bridge;
 pub mod cache;
 mod domains;
 mod error;
+mod group_commit;
 mod invites;
 pub(crate) mod member_emails;
 pub mod purge;
@@ -59,6 +60,8 @@ pub(crate) enum Backend {
 pub struct Store {
     pub(crate) backend: Backend,
     pub(crate) caches: std::sync::Arc<Caches>,
+    /// Change sets waiting for their workspace's writer (see [`group_commit`]).
+    pub(crate) commit_queues: std::sync::Arc<group_commit::CommitQueues>,
 }
 
 /// Read-through caches of hot rows (see [`cache`]).
@@ -152,6 +155,7 @@ impl Store {
         Ok(Self {
             backend,
             caches: Default::default(),
+            commit_queues: Default::default(),
         })
     }
 

@@ -10,6 +10,7 @@ mod bridge;
 mod certificate_watch;
 mod cli;
 mod cli_members;
+mod concurrent_writers;
 mod console;
 mod domains;
 mod drain;
