@@ -91,10 +91,10 @@ pub async fn verify_off_thread(
 }
 
 /// What the owner is told when samael refuses a response. Its message is the same for a wrong
-/// key and for content altered after signing; the certificate the response carries in its
-/// KeyInfo tells the two apart: one this connection does not trust means the IdP signs with
-/// another key (a rotation not yet in the metadata?), a trusted one means the signed content
-/// was changed. Only runs on a refusal.
+/// key and for content altered after signing; the certificate the response carries tells the
+/// two apart, as a hint only (the response is unauthenticated, so the wording never vouches
+/// for it): one not in the metadata suggests a key rotation or a forgery, the trusted one
+/// content changed after signing. Only runs on a refusal.
 fn signature_failure(xml: &str, connection: &SsoConnection, samael: &str) -> String {
     let fingerprint = |der_b64: &str| -> Option<String> {
         use base64::Engine as _;
@@ -126,13 +126,14 @@ fn signature_failure(xml: &str, connection: &SsoConnection, samael: &str) -> Str
     }
     match carried {
         Some(used) if !trusted.contains(&used) => format!(
-            "the response is signed with a certificate this connection does not trust \
-             (SHA-256 {used}…; trusted: {}…): update the IdP metadata",
+            "the response carries a certificate not in this connection's metadata (SHA-256 \
+             {used}…; trusted: {}…): if your IdP rotated its key, re-import its metadata from \
+             the IdP itself; otherwise the response may be forged",
             trusted.join("…, ")
         ),
         Some(used) => format!(
-            "the signature made with the trusted certificate (SHA-256 {used}…) does not match \
-             the signed content: the response was altered after signing"
+            "the response carries the trusted certificate (SHA-256 {used}…) but its signature \
+             does not match the signed content: altered after signing, or forged"
         ),
         None => format!(
             "the signature does not verify with the trusted certificates (SHA-256 {}…) and the \

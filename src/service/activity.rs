@@ -51,13 +51,17 @@ pub async fn record_sign_in(store: &Store, workspace_id: Uuid, attempt: &SignInA
     record(store, attempt.entry(workspace_id)).await;
 }
 
-/// Records a password sign-in attempt of an account in the log of every workspace it belongs
-/// to (a password is the account's, not one workspace's).
+/// Records a password sign-in attempt of an account in the log of every workspace where it
+/// is an active member (a password is the account's, not one workspace's).
 pub async fn record_account_sign_in(store: &Store, account_id: Uuid, attempt: &SignInAttempt<'_>) {
     match store.account_workspaces(account_id).await {
         Ok(workspaces) => {
-            for (workspace_id, ..) in workspaces {
-                record(store, attempt.entry(workspace_id)).await;
+            // Active memberships only: a workspace that deactivated the person does not go on
+            // watching their sign-ins.
+            for (workspace_id, _, _, active) in workspaces {
+                if active {
+                    record(store, attempt.entry(workspace_id)).await;
+                }
             }
         }
         Err(err) => {

@@ -367,7 +367,7 @@ on_both_backends! {
         let (_, _, log) = page(&app, "/console/acme/sign-ins?refused=true", Some(&owner)).await;
         assert!(log.contains("<code>untrusted_certificate</code>"), "{log}");
         assert!(log.contains("<code>tampered</code>"), "{log}");
-        assert!(log.contains("update the IdP metadata"), "{log}");
+        assert!(log.contains("re-import its metadata"), "{log}");
     }
 }
 

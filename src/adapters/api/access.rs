@@ -75,6 +75,26 @@ pub struct BatchRequest {
     at_least_revision: Option<i64>,
 }
 
+/// A check or explain question, its asker resolved.
+struct Question {
+    asker: Asker,
+    action: String,
+    resource: ResourceRef,
+    at_least_revision: Option<i64>,
+}
+
+impl Question {
+    async fn of(state: &AppState, caller: &Caller, body: CheckRequest) -> Result<Self, ApiError> {
+        let asker = asker(state, caller, body.user.as_deref(), body.session.as_deref()).await?;
+        Ok(Question {
+            asker,
+            action: body.action,
+            resource: ResourceRef::from(body.resource),
+            at_least_revision: body.at_least_revision,
+        })
+    }
+}
+
 /// Who a check is about, and whether Require SSO bars their session from the workspace.
 struct Asker {
     key: MemberKey,
@@ -138,20 +158,17 @@ pub async fn check(
     caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let asker = asker(
-        &state,
-        &caller,
-        body.user.as_deref(),
-        body.session.as_deref(),
-    )
-    .await?;
-    let resource = ResourceRef::from(body.resource);
-    let (allowed, revision) = with_index(&state, &caller, body.at_least_revision, |ix| {
+    let Question {
+        asker,
+        action,
+        resource,
+        at_least_revision,
+    } = Question::of(&state, &caller, body.into_inner()).await?;
+    let (allowed, revision) = with_index(&state, &caller, at_least_revision, |ix| {
         let allowed = !asker.sso_required
             && ix
                 .find_member(&asker.key)
-                .is_some_and(|m| ix.check(m.id, &body.action, &resource));
+                .is_some_and(|m| ix.check(m.id, &action, &resource));
         (allowed, ix.revision())
     })
     .await?;
@@ -210,18 +227,15 @@ pub async fn explain(
     caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = body.into_inner();
-    let asker = asker(
-        &state,
-        &caller,
-        body.user.as_deref(),
-        body.session.as_deref(),
-    )
-    .await?;
+    let Question {
+        asker,
+        action,
+        resource,
+        at_least_revision,
+    } = Question::of(&state, &caller, body.into_inner()).await?;
     let key = asker.key;
-    let resource = ResourceRef::from(body.resource);
     let sso_required = asker.sso_required;
-    let answer = with_index(&state, &caller, body.at_least_revision, |ix| {
+    let answer = with_index(&state, &caller, at_least_revision, |ix| {
         let explanation = match ix.find_member(&key) {
             Some(_) if sso_required => Ok(json!({
                 "allowed": false,
@@ -229,7 +243,7 @@ pub async fn explain(
                 "detail": "this workspace requires single sign-on; the session signed in with a password",
                 "via": [],
             })),
-            Some(m) => serde_json::to_value(ix.explain(m.id, &body.action, &resource)),
+            Some(m) => serde_json::to_value(ix.explain(m.id, &action, &resource)),
             None => Ok(json!({"allowed": false, "reason": "not_a_member", "via": []})),
         };
         explanation.map(|mut e| {

@@ -7,7 +7,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use maud::html;
 use serde::Deserialize;
 
-use super::{layout, owner, refusal};
+use super::{layout, refusal, Owner};
 use crate::{
     access::MemberKey,
     domain::{Actor, AuditEntry},
@@ -55,14 +55,10 @@ fn day(raw: &Option<String>, end_of_day: bool) -> Option<DateTime<Utc>> {
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     filter: web::Query<AuditFilter>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.slug();
     let workspace = &owner.caller.workspace;
     let given = |v: &Option<String>| {
         v.as_deref()

@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{layout, owner, refusal, see_other, Owner};
+use super::{layout, refusal, see_other, Button, Owner, OwnerForm, SignedForm};
 use crate::{
     access::{catalog, MemberSource, Scope},
     domain::bridge::MatchKind,
@@ -53,14 +53,10 @@ fn source_label(source: MemberSource) -> &'static str {
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     notice: web::Query<Notice>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.slug();
     page(&state, &req, &owner, &slug, notice.error.as_deref(), None).await
 }
 
@@ -201,18 +197,10 @@ fn rule_form(owner: &Owner, base: &str, preview: Option<(&RuleForm, String)>) ->
 pub async fn submit(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<RuleForm>,
+    signed: OwnerForm<RuleForm>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
-    let form = form.into_inner();
+    let OwnerForm { owner, form } = signed;
+    let slug = owner.slug();
     let back = format!("/console/{}/groups", url_encode(&slug));
     let Some(match_kind) = MatchKind::parse(&form.match_kind) else {
         return see_other(&format!(
@@ -264,26 +252,14 @@ pub async fn submit(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: String,
-}
-
 /// Deletes a rule (and the grants it gave).
 pub async fn delete(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let back = format!("/console/{}/groups", url_encode(&slug));
     match state
         .access
@@ -295,5 +271,11 @@ pub async fn delete(
             "{back}?error={}",
             url_encode(&ApiError::from(err).to_string())
         )),
+    }
+}
+
+impl SignedForm for RuleForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }

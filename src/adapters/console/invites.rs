@@ -8,7 +8,7 @@ use secrecy::ExposeSecret;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{layout, owner, refusal, see_other};
+use super::{layout, refusal, see_other, Button, Owner, OwnerForm, SignedForm};
 use crate::{
     access::{catalog, MemberKind, Scope},
     service::invites::InviteRequest,
@@ -25,14 +25,10 @@ pub struct Notice {
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     notice: web::Query<Notice>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.slug();
     let invites = match state.store.list_invites(owner.caller.workspace.id).await {
         Ok(i) => i,
         Err(err) => return refusal(&req, err.into()),
@@ -109,21 +105,13 @@ pub struct InviteForm {
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<InviteForm>,
+    signed: OwnerForm<InviteForm>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
+    let OwnerForm { owner, form } = signed;
+    let slug = owner.slug();
     let Principal::Owner { membership_id, .. } = &owner.caller.principal else {
         return refusal(&req, crate::web::ApiError::Forbidden("owners only".into()));
     };
-    let form = form.into_inner();
     let grants = form
         .role
         .filter(|r| !r.is_empty())
@@ -183,26 +171,14 @@ pub async fn create(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: String,
-}
-
 /// Revokes an open invitation of this workspace.
 pub async fn revoke(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let ctx = owner.caller.change_context();
     let base = format!("/console/{}/invites", url_encode(&slug));
     match state
@@ -220,5 +196,11 @@ pub async fn revoke(
             "{base}?error={}",
             url_encode(&crate::web::ApiError::from(err).to_string())
         )),
+    }
+}
+
+impl SignedForm for InviteForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }

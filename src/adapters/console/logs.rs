@@ -6,7 +6,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::html;
 use serde::Deserialize;
 
-use super::{layout, owner, refusal};
+use super::{layout, refusal, Owner};
 use crate::{
     domain::{activity::ActivityKind, TokenKind},
     web::{pages::url_encode, AppState},
@@ -27,40 +27,30 @@ pub struct LogQuery {
 pub async fn scim(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     query: web::Query<LogQuery>,
 ) -> HttpResponse {
-    log_page(&state, &req, &path.into_inner(), ActivityKind::Scim, &query).await
+    log_page(&state, &req, &owner, ActivityKind::Scim, &query).await
 }
 
 /// `/console/{slug}/sign-ins`.
 pub async fn sign_ins(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     query: web::Query<LogQuery>,
 ) -> HttpResponse {
-    log_page(
-        &state,
-        &req,
-        &path.into_inner(),
-        ActivityKind::SignIn,
-        &query,
-    )
-    .await
+    log_page(&state, &req, &owner, ActivityKind::SignIn, &query).await
 }
 
 async fn log_page(
     state: &AppState,
     req: &HttpRequest,
-    slug: &str,
+    owner: &Owner,
     kind: ActivityKind,
     query: &LogQuery,
 ) -> HttpResponse {
-    let owner = match owner(state, req, slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.caller.workspace.slug.as_str();
     let refused_only = query.refused.unwrap_or(false);
     let entries = match state
         .store

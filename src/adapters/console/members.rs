@@ -8,7 +8,7 @@ use maud::{html, Markup};
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{layout, owner, refusal, see_other, Owner};
+use super::{layout, refusal, see_other, Button, Owner, OwnerForm, SignedForm};
 use crate::{
     access::{
         catalog, EffectiveRole, GrantOrigin, Member, MemberKey, MemberKind, Product, ResourceRef,
@@ -32,14 +32,10 @@ pub struct ListQuery {
 pub async fn list(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     query: web::Query<ListQuery>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.slug();
     let needle = query.q.as_deref().unwrap_or("").trim().to_lowercase();
     let after = query.after.clone().unwrap_or_default();
     let rows = state
@@ -138,14 +134,11 @@ struct MemberView {
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
+    owner: Owner,
     path: web::Path<(String, Uuid)>,
     notice: web::Query<Notice>,
 ) -> HttpResponse {
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
     let view = state
         .access
         .read(&owner.caller.workspace, None, |ix| {
@@ -364,18 +357,11 @@ pub struct RoleForm {
 /// Gives a role to the member (the same checks as the API: catalog, products, instances).
 pub async fn give_role(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<RoleForm>,
+    signed: OwnerForm<RoleForm>,
 ) -> HttpResponse {
+    let OwnerForm { owner, form } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let back = format!("/console/{}/members/{id}", url_encode(&slug));
     let scope = match form.scope.split_once(':') {
         None if form.scope == "all" => Scope::All,
@@ -406,26 +392,14 @@ pub async fn give_role(
     }
 }
 
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: String,
-}
-
 /// Revokes one of the member's direct grants.
 pub async fn revoke_role(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id, grant) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let back = format!("/console/{}/members/{id}", url_encode(&slug));
     // Only a grant of this member, so a form cannot reach another subject's.
     let mine = state
@@ -463,18 +437,11 @@ pub struct SettingsForm {
 /// Deactivates or reactivates the member, or changes the SSO exemption (one transaction).
 pub async fn change_settings(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<SettingsForm>,
+    signed: OwnerForm<SettingsForm>,
 ) -> HttpResponse {
+    let OwnerForm { owner, form } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let back = format!("/console/{}/members/{id}", url_encode(&slug));
     let result = state
         .access
@@ -496,18 +463,11 @@ pub async fn change_settings(
 /// Removes the membership (the person's account stays).
 pub async fn remove(
     state: web::Data<AppState>,
-    req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     let list = format!("/console/{}/members", url_encode(&slug));
     match state
         .access
@@ -533,4 +493,16 @@ fn with_notice(page: &str, notice: Result<&str, &str>) -> HttpResponse {
         Err(text) => ("error", text),
     };
     see_other(&format!("{page}?{key}={}", url_encode(text)))
+}
+
+impl SignedForm for RoleForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+impl SignedForm for SettingsForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
 }

@@ -13,8 +13,12 @@ mod members;
 mod sso;
 mod tokens;
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{
+    dev::Payload, http::StatusCode, web, FromRequest, HttpRequest, HttpResponse, ResponseError,
+};
+use futures_util::future::LocalBoxFuture;
 use maud::html;
+use serde::{de::DeserializeOwned, Deserialize};
 
 use crate::web::{
     caller::owner_session,
@@ -78,7 +82,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// A signed-in owner of the workspace in the path, with their session (for the CSRF token).
+/// A signed-in owner of the workspace in the path (`{slug}`), with their session (for the
+/// CSRF token): the extractor every console page of a workspace takes. A signed-out browser
+/// is sent to `/login` (and back after), a member who is no owner gets 403, anyone else 404.
 pub(super) struct Owner {
     pub caller: Caller,
     pub me: SignedIn,
@@ -90,60 +96,157 @@ impl Owner {
         &self.me.csrf_token
     }
 
-    /// The refusal of a form whose CSRF field is not this session's (`None`: it is).
-    pub fn refuse_form(&self, sent: &str) -> Option<HttpResponse> {
-        if self.me.csrf_matches(Some(sent)) {
-            None
-        } else {
-            Some(error_page(
-                StatusCode::FORBIDDEN,
-                "Form expired",
-                "This form was not sent from your console session. Reload the page and try again.",
-            ))
+    /// The workspace's slug.
+    pub fn slug(&self) -> String {
+        self.caller.workspace.slug.clone()
+    }
+}
+
+impl FromRequest for Owner {
+    type Error = Refusal;
+    type Future = LocalBoxFuture<'static, Result<Self, Refusal>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let state = req
+                .app_data::<web::Data<AppState>>()
+                .cloned()
+                .ok_or_else(|| refusal_of(&req, ApiError::Internal(anyhow::anyhow!("no state"))))?;
+            let slug = req.match_info().get("slug").unwrap_or_default().to_string();
+            match owner_session(&state, &req, &slug).await {
+                Ok((caller, me)) => Ok(Owner { caller, me }),
+                Err(err) => Err(refusal_of(&req, err)),
+            }
+        })
+    }
+}
+
+/// A console form: its CSRF field.
+pub(super) trait SignedForm {
+    fn csrf_token(&self) -> &str;
+}
+
+/// A form posted by an owner whose CSRF field is the session's: the owner and the form.
+pub(super) struct OwnerForm<T> {
+    pub owner: Owner,
+    pub form: T,
+}
+
+impl<T: DeserializeOwned + SignedForm + 'static> FromRequest for OwnerForm<T> {
+    type Error = Refusal;
+    type Future = LocalBoxFuture<'static, Result<Self, Refusal>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let owner = Owner::from_request(req, payload);
+        let form = web::Form::<T>::from_request(req, payload);
+        Box::pin(async move {
+            let owner = owner.await?;
+            let form = form.await.map_err(|err| {
+                Refusal::Page(
+                    StatusCode::BAD_REQUEST,
+                    "Not done",
+                    format!("the form is incomplete: {err}"),
+                )
+            })?;
+            if !owner.me.csrf_matches(Some(form.csrf_token())) {
+                return Err(Refusal::Page(
+                    StatusCode::FORBIDDEN,
+                    "Form expired",
+                    "This form was not sent from your console session. Reload the page and try again."
+                        .into(),
+                ));
+            }
+            Ok(OwnerForm {
+                owner,
+                form: form.into_inner(),
+            })
+        })
+    }
+}
+
+/// A form whose only field is the CSRF token (a button).
+#[derive(Deserialize)]
+pub(super) struct Button {
+    csrf_token: String,
+}
+
+impl SignedForm for Button {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
+    }
+}
+
+/// Why the console does not serve a request: a sign-in first, or a page that says why.
+#[derive(Debug)]
+pub(super) enum Refusal {
+    SignIn(String),
+    Page(StatusCode, &'static str, String),
+}
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refusal::SignIn(_) => f.write_str("sign in first"),
+            Refusal::Page(_, title, message) => write!(f, "{title}: {message}"),
         }
     }
 }
 
-/// The owner of `slug`, or the page that explains why not: signed out goes to `/login` (and
-/// back here after), a member who is no owner gets 403, anyone else 404.
-async fn owner(state: &AppState, req: &HttpRequest, slug: &str) -> Result<Owner, HttpResponse> {
-    match owner_session(state, req, slug).await {
-        Ok((caller, me)) => Ok(Owner { caller, me }),
-        Err(err) => Err(refusal(req, err)),
+impl ResponseError for Refusal {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Refusal::SignIn(_) => StatusCode::SEE_OTHER,
+            Refusal::Page(status, ..) => *status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Refusal::SignIn(location) => see_other(location),
+            Refusal::Page(status, title, message) => error_page(*status, title, message),
+        }
     }
 }
 
-/// The page for an error met in the console.
-fn refusal(req: &HttpRequest, err: ApiError) -> HttpResponse {
+/// The refusal for an error met in the console.
+fn refusal_of(req: &HttpRequest, err: ApiError) -> Refusal {
     match err {
-        ApiError::Unauthorized(_) => to_login(req),
-        ApiError::Forbidden(msg) => error_page(StatusCode::FORBIDDEN, "Not an owner", &msg),
-        ApiError::NotFound(_) => error_page(
+        ApiError::Unauthorized(_) => {
+            let back = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/console");
+            Refusal::SignIn(format!("/login?return_to={}", url_encode(back)))
+        }
+        ApiError::Forbidden(msg) => Refusal::Page(StatusCode::FORBIDDEN, "Not an owner", msg),
+        ApiError::NotFound(_) => Refusal::Page(
             StatusCode::NOT_FOUND,
             "Not found",
-            "There is no such workspace among yours.",
+            "There is no such workspace among yours.".into(),
         ),
         ApiError::BadRequest(msg) | ApiError::Conflict(msg) => {
-            error_page(StatusCode::BAD_REQUEST, "Not done", &msg)
+            Refusal::Page(StatusCode::BAD_REQUEST, "Not done", msg)
         }
         other => {
             tracing::error!(error = %other, "console: request failed");
-            error_page(
+            Refusal::Page(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Console unavailable",
-                "Try again in a moment.",
+                "Try again in a moment.".into(),
             )
         }
     }
 }
 
+/// The page for an error met in the console.
+fn refusal(req: &HttpRequest, err: ApiError) -> HttpResponse {
+    refusal_of(req, err).error_response()
+}
+
 fn to_login(req: &HttpRequest) -> HttpResponse {
-    let back = req
-        .uri()
-        .path_and_query()
-        .map(|p| p.as_str())
-        .unwrap_or("/console");
-    see_other(&format!("/login?return_to={}", url_encode(back)))
+    refusal(req, ApiError::Unauthorized(String::new()))
 }
 
 pub(super) fn see_other(location: &str) -> HttpResponse {
@@ -187,16 +290,8 @@ async fn home(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
 }
 
 /// `/console/{slug}`: the workspace at a glance.
-async fn overview(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+async fn overview(state: web::Data<AppState>, req: HttpRequest, owner: Owner) -> HttpResponse {
+    let slug = owner.slug();
     let workspace = &owner.caller.workspace;
     let counts = state
         .access

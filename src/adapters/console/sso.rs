@@ -6,7 +6,7 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use maud::html;
 use serde::Deserialize;
 
-use super::{layout, owner, refusal, see_other};
+use super::{layout, refusal, see_other, Owner, OwnerForm, SignedForm};
 use crate::{
     saml::{acs_url, sp_entity_id},
     service::sso::{connect as connect_idp, ConnectionOptions, CERTIFICATE_THRESHOLDS},
@@ -23,14 +23,10 @@ pub struct Notice {
 pub async fn show(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
+    owner: Owner,
     notice: web::Query<Notice>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
+    let slug = owner.slug();
     let workspace = &owner.caller.workspace;
     let connections = match state.store.sso_connections(workspace.id).await {
         Ok(c) => c,
@@ -113,21 +109,9 @@ pub struct ConnectForm {
 }
 
 /// Connects an IdP from the form (the same use case as the API's).
-pub async fn connect(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<ConnectForm>,
-) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
-    let form = form.into_inner();
+pub async fn connect(state: web::Data<AppState>, signed: OwnerForm<ConnectForm>) -> HttpResponse {
+    let OwnerForm { owner, form } = signed;
+    let slug = owner.slug();
     let given = |v: Option<String>| v.map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
     let options = ConnectionOptions {
         allow_idp_initiated: form.allow_idp_initiated.unwrap_or(false),
@@ -152,5 +136,11 @@ pub async fn connect(
             url_encode(&format!("Connected {}.", c.idp_entity_id))
         )),
         Err(err) => see_other(&format!("{back}?error={}", url_encode(&err.to_string()))),
+    }
+}
+
+impl SignedForm for ConnectForm {
+    fn csrf_token(&self) -> &str {
+        &self.csrf_token
     }
 }

@@ -6,10 +6,9 @@ use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use maud::html;
 use secrecy::ExposeSecret;
-use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{layout, owner, refusal, see_other, Owner};
+use super::{layout, refusal, see_other, Button, Owner, OwnerForm};
 use crate::{
     domain::TokenKind,
     web::{pages::url_encode, ApiError, AppState},
@@ -17,11 +16,6 @@ use crate::{
 
 /// How long a rotated token keeps working beside its successor.
 const ROTATION_OVERLAP_HOURS: i64 = 24;
-
-#[derive(Deserialize)]
-pub struct CsrfOnly {
-    csrf_token: String,
-}
 
 /// The page that shows a new secret, once.
 fn secret_page(owner: &Owner, slug: &str, what: &str, secret: &str) -> HttpResponse {
@@ -39,17 +33,10 @@ fn secret_page(owner: &Owner, slug: &str, what: &str, secret: &str) -> HttpRespo
 pub async fn create(
     state: web::Data<AppState>,
     req: HttpRequest,
-    path: web::Path<String>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
-    let slug = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
+    let OwnerForm { owner, .. } = signed;
+    let slug = owner.slug();
     let ctx = owner.caller.change_context();
     match state
         .store
@@ -91,16 +78,10 @@ pub async fn rotate(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     if let Err(err) = own_token(&state, &slug, id).await {
         return refusal(&req, err);
     }
@@ -130,16 +111,10 @@ pub async fn revoke(
     state: web::Data<AppState>,
     req: HttpRequest,
     path: web::Path<(String, Uuid)>,
-    form: web::Form<CsrfOnly>,
+    signed: OwnerForm<Button>,
 ) -> HttpResponse {
+    let OwnerForm { owner, .. } = signed;
     let (slug, id) = path.into_inner();
-    let owner = match owner(&state, &req, &slug).await {
-        Ok(o) => o,
-        Err(page) => return page,
-    };
-    if let Some(page) = owner.refuse_form(&form.csrf_token) {
-        return page;
-    }
     if let Err(err) = own_token(&state, &slug, id).await {
         return refusal(&req, err);
     }

@@ -131,8 +131,9 @@ pub(super) async fn acs(
     slug: web::Path<String>,
     payload: web::Payload,
 ) -> HttpResponse {
-    // Set once the workspace is known: refusals before that (rate limit, size, precheck)
-    // concern no workspace's log, which keeps the unauthenticated cost bounded.
+    // Set once the answer concerns one of the workspace's connections: refusals before that
+    // (rate limit, size, precheck, no open request, no connection) go in no workspace's log,
+    // so an unauthenticated caller cannot fill one.
     let mut logged: Option<(uuid::Uuid, Option<String>)> = None;
     let outcome = async {
         rate_limit(&state, &req)?;
@@ -144,7 +145,6 @@ pub(super) async fn acs(
             .map_err(|_| SamlError::Rejected("SAMLResponse is not UTF-8".into()))?;
         let claims = precheck(&xml)?;
         let workspace = workspace(&state, &slug).await?;
-        logged = Some((workspace.id, None));
         let sp = SpIdentity {
             entity_id: sp_entity_id(&state.settings.public_url, &slug),
             acs_url: acs_url(&state.settings.public_url, &slug),
@@ -168,6 +168,9 @@ pub(super) async fn acs(
                 None => "IdP-initiated sign-in is not allowed for this workspace's connections".into(),
             }));
         }
+        // From here the answer concerns a connection of the workspace (an open request of
+        // this browser, or IdP-initiated sign-in it allows): worth its owners' log.
+        logged = Some((workspace.id, None));
         let request_id = pending.as_ref().map(|p| p.id.clone());
         let (connection, assertion) =
             verify_off_thread(candidates, sp.clone(), xml, claims, request_id).await?;
