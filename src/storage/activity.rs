@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::{with_pool, Store, StoreError};
+use super::{in_transaction, with_pool, Store, StoreError};
 use crate::domain::activity::{bounded, Activity, ActivityKind, NewActivity};
 
 #[derive(sqlx::FromRow)]
@@ -48,7 +48,15 @@ impl Store {
             outcome, reason, detail, subject, request_id) \
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)";
         let outcome = if entry.refused { "refused" } else { "ok" };
-        with_pool!(self, pool => {
+        let postgres = self.backend_name() == "postgres";
+        in_transaction!(self, tx => {
+            if postgres {
+                // A log row is worth no fsync of its own: the last few may be lost in a crash,
+                // and sign-ins and SCIM writes do not wait on the disk for them.
+                sqlx::query("SET LOCAL synchronous_commit TO OFF")
+                    .execute(&mut *tx)
+                    .await?;
+            }
             sqlx::query(SQL)
                 .bind(entry.workspace_id)
                 .bind(Utc::now())
@@ -61,10 +69,10 @@ impl Store {
                 .bind(entry.detail.as_deref().map(bounded))
                 .bind(entry.subject.as_deref().map(bounded))
                 .bind(entry.request_id.as_deref().map(bounded))
-                .execute(pool)
+                .execute(&mut *tx)
                 .await?;
-        });
-        Ok(())
+            Ok::<_, StoreError>(())
+        })
     }
 
     /// A workspace's entries of one log, newest first: at most `limit`, with an id below
