@@ -158,17 +158,12 @@ pub async fn check(
     caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Question {
-        asker,
-        action,
-        resource,
-        at_least_revision,
-    } = Question::of(&state, &caller, body.into_inner()).await?;
-    let (allowed, revision) = with_index(&state, &caller, at_least_revision, |ix| {
-        let allowed = !asker.sso_required
+    let q = Question::of(&state, &caller, body.into_inner()).await?;
+    let (allowed, revision) = with_index(&state, &caller, q.at_least_revision, |ix| {
+        let allowed = !q.asker.sso_required
             && ix
-                .find_member(&asker.key)
-                .is_some_and(|m| ix.check(m.id, &action, &resource));
+                .find_member(&q.asker.key)
+                .is_some_and(|m| ix.check(m.id, &q.action, &q.resource));
         (allowed, ix.revision())
     })
     .await?;
@@ -227,15 +222,10 @@ pub async fn explain(
     caller: Caller,
     body: web::Json<CheckRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let Question {
-        asker,
-        action,
-        resource,
-        at_least_revision,
-    } = Question::of(&state, &caller, body.into_inner()).await?;
-    let key = asker.key;
-    let sso_required = asker.sso_required;
-    let answer = with_index(&state, &caller, at_least_revision, |ix| {
+    let q = Question::of(&state, &caller, body.into_inner()).await?;
+    let key = q.asker.key;
+    let sso_required = q.asker.sso_required;
+    let answer = with_index(&state, &caller, q.at_least_revision, |ix| {
         let explanation = match ix.find_member(&key) {
             Some(_) if sso_required => Ok(json!({
                 "allowed": false,
@@ -243,7 +233,7 @@ pub async fn explain(
                 "detail": "this workspace requires single sign-on; the session signed in with a password",
                 "via": [],
             })),
-            Some(m) => serde_json::to_value(ix.explain(m.id, &action, &resource)),
+            Some(m) => serde_json::to_value(ix.explain(m.id, &q.action, &q.resource)),
             None => Ok(json!({"allowed": false, "reason": "not_a_member", "via": []})),
         };
         explanation.map(|mut e| {
